@@ -1,0 +1,158 @@
+import type { Kysely } from 'kysely';
+import { systemClock, type Clock } from './clock.js';
+import { type Settings, type SettingsInput, resolveSettings } from './config.js';
+import { fromDbBool } from './database/dialect.js';
+import { AuthKitError } from './errors.js';
+import { type PasswordHasher, createPasswordHasher } from './passwords.js';
+import { parseInput, userSchemas, normalizeEmail } from './schemas.js';
+import { type AccessTokenResponse, type TokenService, createTokenService } from './tokens.js';
+import { USER_COLUMNS, type User, asAuthDb, toUser } from './user-store.js';
+import { type UserService, createUserService } from './users.js';
+
+/** Options of {@link createAuth}. */
+export interface AuthOptions {
+  /** The app's Kysely handle (SQLite or PostgreSQL), migrated with {@link migrate}. */
+  readonly db: Kysely<any>;
+  /** From {@link loadSettings}, or an object with at least `jwtSecretKey`. */
+  readonly settings: Settings | SettingsInput;
+  /** Time source for every expiry decision; tests pass a fake one. Default: system time. */
+  readonly clock?: Clock;
+}
+
+/** Public registration input: privileged fields (`isActive`, `id`, …) are ignored (S7). */
+export interface RegisterInput {
+  readonly email: string;
+  readonly password: string;
+  readonly fullName?: string | null;
+}
+
+/** The resource-owner password credentials of a login (RFC 6749 4.3). `username` is the email. */
+export interface LoginInput {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** The auth-kit instance: services and the flows every interface shares. Create with {@link createAuth}. */
+export interface Auth {
+  readonly settings: Settings;
+  readonly db: Kysely<any>;
+  readonly users: UserService;
+  readonly tokens: TokenService;
+  readonly passwords: PasswordHasher;
+  readonly clock: Clock;
+  /** Creates an active account from public input. */
+  register(input: RegisterInput): Promise<User>;
+  /** Checks the password and issues an access token; any failure is `invalid_credentials`. */
+  login(input: LoginInput): Promise<AccessTokenResponse>;
+  /** Verifies a bearer token and loads its user; a deactivated user or an older token is `invalid_token`. */
+  authenticate(token: string): Promise<User>;
+}
+
+const INCORRECT = 'Incorrect email or password';
+
+function requireField(value: unknown, name: string): string {
+  if (value !== undefined && value !== null && typeof value !== 'string') {
+    // Never coerced (S6): a number or an object is a malformed request, not a missing field.
+    throw new AuthKitError('validation_failed', `The ${name} must be a string`, {
+      issues: [{ path: name, message: 'Must be a string' }],
+    });
+  }
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new AuthKitError('invalid_request', `The ${name} is required`, {
+      issues: [{ path: name, message: 'Required' }],
+    });
+  }
+  return value;
+}
+
+/**
+ * Creates auth-kit over the app's Kysely handle. Settings are validated here; a weak secret or
+ * weak argon2 parameters fail now, not at the first request.
+ *
+ * @example
+ * ```ts
+ * const db = openDatabase(process.env.DATABASE_URL ?? 'sqlite:///./app.db');
+ * await migrate(db);
+ * const auth = createAuth({ db, settings: loadSettings() });
+ * await auth.register({ email: 'ada@example.com', password: 'correct horse battery staple' });
+ * const { accessToken } = await auth.login({ username: 'ada@example.com', password: 'correct horse battery staple' });
+ * const me = await auth.authenticate(accessToken);
+ * ```
+ */
+export function createAuth(options: AuthOptions): Auth {
+  const { db } = options;
+  if (!db || typeof (db as Kysely<any>).selectFrom !== 'function') {
+    throw new AuthKitError('configuration_error', 'createAuth needs `db`, a Kysely handle');
+  }
+  const settings = resolveSettings(options.settings);
+  const clock = options.clock ?? systemClock;
+  const passwords = createPasswordHasher({
+    memoryCost: settings.argon2MemoryCost,
+    timeCost: settings.argon2TimeCost,
+    parallelism: settings.argon2Parallelism,
+    maxConcurrent: settings.maxConcurrentHashes,
+  });
+  const policy = { minLength: settings.passwordMinLength };
+  const users = createUserService(db, { passwords, passwordPolicy: policy, clock });
+  const tokens = createTokenService(settings, { clock });
+  const schemas = userSchemas(policy);
+  const kdb = asAuthDb(db);
+
+  const auth: Auth = {
+    settings,
+    db,
+    users,
+    tokens,
+    passwords,
+    clock,
+
+    async register(input) {
+      const data = parseInput(schemas.register, input);
+      return users.createUser({ email: data.email, password: data.password, fullName: data.fullName });
+    },
+
+    async login(input) {
+      const username = requireField(input?.username, 'username');
+      const password = requireField(input?.password, 'password');
+      const row = await kdb
+        .selectFrom('auth_users')
+        .select(['id', 'is_active', 'hashed_password', 'token_version'])
+        .where('email', '=', normalizeEmail(username))
+        .executeTakeFirst();
+      if (!row) {
+        // Same work as a known account: one argon2 verify (S10).
+        await passwords.verifyDummy(password);
+        throw new AuthKitError('invalid_credentials', INCORRECT);
+      }
+      const ok = await passwords.verify(row.hashed_password, password);
+      if (!ok || !fromDbBool(row.is_active)) throw new AuthKitError('invalid_credentials', INCORRECT);
+      if (passwords.needsRehash(row.hashed_password)) {
+        // Upgrade the stored hash to the current parameters (S3). Only if it is still the one we
+        // verified, so a concurrent password change is never overwritten.
+        const upgraded = await passwords.hash(password);
+        await kdb
+          .updateTable('auth_users')
+          .set({ hashed_password: upgraded })
+          .where('id', '=', row.id)
+          .where('hashed_password', '=', row.hashed_password)
+          .execute();
+      }
+      return tokens.createAccessToken({ id: Number(row.id), tokenVersion: Number(row.token_version) });
+    },
+
+    async authenticate(token) {
+      const claims = await tokens.verifyAccessToken(token);
+      const row = await kdb
+        .selectFrom('auth_users')
+        .select([...USER_COLUMNS, 'token_version'])
+        .where('id', '=', Number(claims.sub))
+        .executeTakeFirst();
+      if (!row || !fromDbBool(row.is_active) || Number(row.token_version) !== claims.ver) {
+        throw new AuthKitError('invalid_token', 'The access token is no longer valid', { reason: 'revoked' });
+      }
+      return toUser(row);
+    },
+  };
+  return Object.freeze(auth);
+}
+

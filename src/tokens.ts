@@ -1,0 +1,154 @@
+import { randomBytes, webcrypto } from 'node:crypto';
+import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { systemClock, type Clock } from './clock.js';
+import { type JwtAlgorithm, type Settings, type SettingsInput, resolveSettings } from './config.js';
+import { AuthKitError, type InvalidTokenReason } from './errors.js';
+
+/** The largest access token accepted, in characters; anything longer is refused unparsed (S14). */
+export const MAX_ACCESS_TOKEN_LENGTH = 4096;
+
+/** The `typ` header of every access token (RFC 9068 2.1). */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+/** The claims of a verified auth-kit access token (RFC 9068 2.2). */
+export interface AccessTokenClaims {
+  readonly iss: string;
+  /** The user id, as a decimal string. */
+  readonly sub: string;
+  readonly aud: string | string[];
+  readonly exp: number;
+  readonly iat: number;
+  /** At least 128 random bits, base64url. */
+  readonly jti: string;
+  readonly client_id: string;
+  /** The user's token version when issued; a password change or deactivation moves it on (S15). */
+  readonly ver: number;
+}
+
+/** The token response of a successful login, camelCased (the HTTP layer writes the RFC 6749 names). */
+export interface AccessTokenResponse {
+  readonly accessToken: string;
+  readonly tokenType: 'bearer';
+  /** Lifetime in seconds. */
+  readonly expiresIn: number;
+}
+
+/** Who a token is issued to. A {@link User} fits; `tokenVersion` defaults to 0. */
+export interface TokenSubject {
+  readonly id: number;
+  readonly tokenVersion?: number;
+}
+
+/** Options of {@link createTokenService}. */
+export interface TokenServiceOptions {
+  /** The time source for `iat`/`exp` and for verification. Default: the system clock. */
+  readonly clock?: Clock;
+}
+
+/** Issues and verifies access tokens. Create with {@link createTokenService}. */
+export interface TokenService {
+  /** The algorithm tokens are signed with and the only one accepted. */
+  readonly algorithm: JwtAlgorithm;
+  /** Access-token lifetime in seconds. */
+  readonly expiresIn: number;
+  /** Signs a new access token for `subject`. */
+  createAccessToken(subject: TokenSubject): Promise<AccessTokenResponse>;
+  /** Verifies a token; throws `invalid_token` with a `reason` unless every check of S14 passes. */
+  verifyAccessToken(token: string): Promise<AccessTokenClaims>;
+}
+
+const HASH_OF: Record<JwtAlgorithm, string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+function invalidToken(reason: InvalidTokenReason, message: string, cause?: unknown): AuthKitError {
+  return new AuthKitError('invalid_token', message, { reason, cause });
+}
+
+function translateJoseError(err: unknown): AuthKitError {
+  if (err instanceof joseErrors.JWTExpired) return invalidToken('expired', 'The access token expired', err);
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return invalidToken('not_yet_valid', 'The access token is not valid yet', err);
+    if (err.claim === 'typ') return invalidToken('type', 'The token is not an access token', err);
+    return invalidToken('claims', `The access token has a missing or wrong "${err.claim}" claim`, err);
+  }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return invalidToken('algorithm', 'The token algorithm is not accepted', err);
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return invalidToken('signature', 'The token signature is invalid', err);
+  if (err instanceof joseErrors.JOSEError) return invalidToken('malformed', 'The access token is malformed', err);
+  throw err;
+}
+
+/**
+ * Creates the access-token service: HMAC-signed JWTs per RFC 9068 (`typ: at+jwt`; claims `iss`,
+ * `sub`, `aud`, `exp`, `iat`, `jti`, `client_id`). The key is imported once, here. Verification
+ * pins the algorithm, requires exact `iss`/`aud`/`typ`, and never lets a header choose a key.
+ *
+ * @example
+ * ```ts
+ * const tokens = createTokenService(loadSettings());
+ * const { accessToken } = await tokens.createAccessToken({ id: 42 });
+ * const claims = await tokens.verifyAccessToken(accessToken); // claims.sub === '42'
+ * ```
+ */
+export function createTokenService(settings: Settings | SettingsInput, options: TokenServiceOptions = {}): TokenService {
+  const resolved = resolveSettings(settings);
+  const clock = options.clock ?? systemClock;
+  const algorithm = resolved.jwtAlgorithm;
+  const expiresIn = resolved.accessTokenExpireMinutes * 60;
+  // Import the secret once as a non-extractable CryptoKey (importing per call would double the cost).
+  const key = webcrypto.subtle.importKey(
+    'raw',
+    Buffer.from(resolved.jwtSecretKey, 'utf8'),
+    { name: 'HMAC', hash: HASH_OF[algorithm] },
+    false,
+    ['sign', 'verify'],
+  );
+  const verifyOptions = {
+    algorithms: [algorithm],
+    issuer: resolved.jwtIssuer,
+    audience: resolved.jwtAudience,
+    typ: ACCESS_TOKEN_TYPE,
+    requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+  };
+
+  return Object.freeze({
+    algorithm,
+    expiresIn,
+    async createAccessToken(subject: TokenSubject): Promise<AccessTokenResponse> {
+      if (!Number.isSafeInteger(subject?.id) || subject.id < 1) {
+        throw new AuthKitError('validation_failed', 'A token subject needs a positive integer id');
+      }
+      const now = Math.floor(clock().getTime() / 1000);
+      const accessToken = await new SignJWT({ client_id: resolved.jwtClientId, ver: subject.tokenVersion ?? 0 })
+        .setProtectedHeader({ alg: algorithm, typ: ACCESS_TOKEN_TYPE })
+        .setIssuer(resolved.jwtIssuer)
+        .setSubject(String(subject.id))
+        .setAudience(resolved.jwtAudience)
+        .setIssuedAt(now)
+        .setExpirationTime(now + expiresIn)
+        .setJti(randomBytes(18).toString('base64url'))
+        .sign(await key);
+      return { accessToken, tokenType: 'bearer', expiresIn };
+    },
+    async verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+      if (typeof token !== 'string' || token.length === 0) throw invalidToken('missing', 'No access token was given');
+      if (token.length > MAX_ACCESS_TOKEN_LENGTH) throw invalidToken('too_large', 'The access token is too large');
+      // Only the compact JWS form with a non-empty signature: no JWE, no JSON serialisation, no `alg: none`.
+      if (!COMPACT_JWS.test(token)) throw invalidToken('malformed', 'The access token is malformed');
+      let payload;
+      try {
+        ({ payload } = await jwtVerify(token, await key, { ...verifyOptions, currentDate: clock() }));
+      } catch (err) {
+        throw translateJoseError(err);
+      }
+      if (typeof payload.sub !== 'string' || !/^[1-9]\d{0,15}$/.test(payload.sub)) {
+        throw invalidToken('claims', 'The access token has a missing or wrong "sub" claim');
+      }
+      if (typeof payload.jti !== 'string' || payload.jti.length < 22) {
+        throw invalidToken('claims', 'The access token has a missing or wrong "jti" claim');
+      }
+      const ver = payload.ver ?? 0;
+      if (!Number.isSafeInteger(ver)) throw invalidToken('claims', 'The access token has a wrong "ver" claim');
+      return payload as unknown as AccessTokenClaims;
+    },
+  });
+}

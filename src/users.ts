@@ -1,0 +1,251 @@
+import { type Insertable, type Kysely, sql } from 'kysely';
+import { systemClock, type Clock } from './clock.js';
+import { isUniqueViolation, toDbBool, toDbTime } from './database/dialect.js';
+import type { AuthUsersTable } from './database/types.js';
+import { AuthKitError } from './errors.js';
+import { type PasswordHasher, createPasswordHasher } from './passwords.js';
+import { type PasswordPolicy, normalizeEmail, parseInput, userSchemas } from './schemas.js';
+import { USER_COLUMNS, type User, asAuthDb, toUser } from './user-store.js';
+
+export type { User } from './user-store.js';
+
+/** Input of {@link UserService.createUser}. */
+export interface CreateUserInput {
+  readonly email: string;
+  readonly password: string;
+  readonly fullName?: string | null;
+  /** Default true. */
+  readonly isActive?: boolean;
+}
+
+/** The only keys {@link UserService.updateUser} accepts; anything else is rejected. */
+export interface UserUpdates {
+  readonly email?: string;
+  readonly fullName?: string | null;
+  readonly isActive?: boolean;
+  /** Re-hashed; older access tokens stop working. */
+  readonly password?: string;
+}
+
+/** Options of {@link UserService.listUsers}. */
+export interface ListUsersOptions {
+  /** Page size, 1 to 1000. Default 50. */
+  readonly limit?: number;
+  /** The `nextCursor` of the previous page. */
+  readonly cursor?: string | null;
+  /** Only active users. */
+  readonly activeOnly?: boolean;
+}
+
+/** A page of {@link UserService.listUsers}. `nextCursor` is null on the last page. */
+export interface UserPage {
+  readonly users: User[];
+  readonly nextCursor: string | null;
+}
+
+/** Options of {@link createUserService}. */
+export interface UserServiceOptions {
+  /** The hasher (and so the in-flight cap) to use; share one per app. Default: a new one at OWASP defaults. */
+  readonly passwords?: PasswordHasher;
+  /** Password policy; default `{ minLength: 8 }`. */
+  readonly passwordPolicy?: PasswordPolicy;
+  /** Time source for `createdAt` / `updatedAt`. */
+  readonly clock?: Clock;
+}
+
+/** User management over the app's Kysely handle. Create with {@link createUserService}. */
+export interface UserService {
+  /** Validates, normalises the email, hashes the password and inserts. Duplicate → `email_already_registered`. */
+  createUser(input: CreateUserInput): Promise<User>;
+  /** Case-insensitive lookup. */
+  getUserByEmail(email: string): Promise<User | null>;
+  getUserById(id: number): Promise<User | null>;
+  /** Updates the given fields and `updatedAt`; unknown keys → `validation_failed`. Null when no such user. */
+  updateUser(id: number, updates: UserUpdates): Promise<User | null>;
+  /** Sets `isActive = false` and invalidates the user's tokens. Null when no such user. */
+  deactivateUser(id: number): Promise<User | null>;
+  /** Newest first, keyset-paginated. */
+  listUsers(options?: ListUsersOptions): Promise<UserPage>;
+  countUsers(options?: { activeOnly?: boolean }): Promise<number>;
+  /** Emails of the form `<prefix><anything>@<domain>`; wildcards in the arguments match literally. */
+  findExistingEmailsWithPrefix(prefix: string, domain: string): Promise<string[]>;
+}
+
+/** Escapes LIKE wildcards (`%`, `_`) and the escape character itself (S21). */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function encodeCursor(createdAt: Date, id: number): string {
+  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: number } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && Number.isSafeInteger(id)) {
+      return { createdAt: new Date(createdAt).toISOString(), id: id as number };
+    }
+  } catch {
+    // fall through to the error below: a cursor is opaque, any damage makes it invalid
+  }
+  throw new AuthKitError('validation_failed', 'The cursor is not valid', {
+    issues: [{ path: 'cursor', message: 'Not a cursor returned by listUsers' }],
+  });
+}
+
+function assertId(id: unknown): asserts id is number {
+  if (!Number.isSafeInteger(id)) {
+    throw new AuthKitError('validation_failed', 'A user id must be an integer', {
+      issues: [{ path: 'id', message: 'Must be an integer' }],
+    });
+  }
+}
+
+function duplicateEmail(cause: unknown): AuthKitError {
+  return new AuthKitError('email_already_registered', 'Email already registered', { cause });
+}
+
+/**
+ * Creates the user service over an existing Kysely handle (SQLite or PostgreSQL, the app's own
+ * or one from {@link openDatabase}). Run {@link migrate} once first.
+ *
+ * @example
+ * ```ts
+ * const users = createUserService(db);
+ * const ada = await users.createUser({ email: 'Ada@Example.com', password: 'correct horse battery staple' });
+ * ada.email; // "ada@example.com"
+ * ```
+ */
+export function createUserService(db: Kysely<any>, options: UserServiceOptions = {}): UserService {
+  const kdb = asAuthDb(db);
+  const passwords = options.passwords ?? createPasswordHasher();
+  const clock = options.clock ?? systemClock;
+  const schemas = userSchemas(options.passwordPolicy ?? { minLength: 8 });
+
+  async function insert(values: Insertable<AuthUsersTable>) {
+    try {
+      const row = await kdb.insertInto('auth_users').values(values).returning(USER_COLUMNS).executeTakeFirstOrThrow();
+      return toUser(row);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw duplicateEmail(err);
+      throw err;
+    }
+  }
+
+  const service: UserService = {
+    async createUser(input) {
+      const data = parseInput(schemas.create, input);
+      const hashed = await passwords.hash(data.password);
+      return insert({
+        email: data.email,
+        full_name: data.fullName ?? null,
+        is_active: toDbBool(data.isActive ?? true),
+        hashed_password: hashed,
+        created_at: toDbTime(clock()),
+      });
+    },
+
+    async getUserByEmail(email) {
+      if (typeof email !== 'string') return null;
+      const row = await kdb
+        .selectFrom('auth_users')
+        .select(USER_COLUMNS)
+        .where('email', '=', normalizeEmail(email))
+        .executeTakeFirst();
+      return row ? toUser(row) : null;
+    },
+
+    async getUserById(id) {
+      if (!Number.isSafeInteger(id)) return null;
+      const row = await kdb.selectFrom('auth_users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
+      return row ? toUser(row) : null;
+    },
+
+    async updateUser(id, updates) {
+      assertId(id);
+      const data = parseInput(schemas.update, updates);
+      const values: Record<string, unknown> = { updated_at: toDbTime(clock()) };
+      if (data.email !== undefined) values.email = data.email;
+      if (data.fullName !== undefined) values.full_name = data.fullName;
+      if (data.isActive !== undefined) values.is_active = toDbBool(data.isActive);
+      if (data.password !== undefined) values.hashed_password = await passwords.hash(data.password);
+      try {
+        const row = await kdb
+          .updateTable('auth_users')
+          .set((eb) => ({
+            ...values,
+            // A new password or a deactivation cuts off every token issued before it (S15).
+            ...(data.password !== undefined || data.isActive === false
+              ? { token_version: eb('token_version', '+', 1) }
+              : {}),
+          }))
+          .where('id', '=', id)
+          .returning(USER_COLUMNS)
+          .executeTakeFirst();
+        return row ? toUser(row) : null;
+      } catch (err) {
+        if (isUniqueViolation(err)) throw duplicateEmail(err);
+        throw err;
+      }
+    },
+
+    deactivateUser(id) {
+      return service.updateUser(id, { isActive: false });
+    },
+
+    async listUsers({ limit = 50, cursor, activeOnly = false } = {}) {
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
+        throw new AuthKitError('validation_failed', 'limit must be an integer from 1 to 1000', {
+          issues: [{ path: 'limit', message: 'Must be an integer from 1 to 1000' }],
+        });
+      }
+      let query = kdb.selectFrom('auth_users').select(USER_COLUMNS);
+      if (activeOnly) query = query.where('is_active', '=', toDbBool(true));
+      if (cursor) {
+        const after = decodeCursor(cursor);
+        query = query.where((eb) =>
+          eb.or([
+            eb('created_at', '<', after.createdAt),
+            eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)]),
+          ]),
+        );
+      }
+      const rows = await query
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1)
+        .execute();
+      const users = rows.slice(0, limit).map(toUser);
+      const last = users.at(-1);
+      return { users, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    },
+
+    async countUsers({ activeOnly = false } = {}) {
+      let query = kdb.selectFrom('auth_users').select((eb) => eb.fn.countAll<number | string | bigint>().as('n'));
+      if (activeOnly) query = query.where('is_active', '=', toDbBool(true));
+      const row = await query.executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    async findExistingEmailsWithPrefix(prefix, domain) {
+      if (typeof prefix !== 'string' || typeof domain !== 'string') {
+        throw new AuthKitError('validation_failed', 'prefix and domain must be strings');
+      }
+      const p = normalizeEmail(prefix);
+      const d = normalizeEmail(domain);
+      // The range predicate lets both dialects scan the email index from the prefix on; the
+      // escaped LIKE then keeps exactly `<prefix>…@<domain>`.
+      const rows = await kdb
+        .selectFrom('auth_users')
+        .select('email')
+        .where('email', '>=', p)
+        .where('email', '<', `${p}\u{10FFFF}`)
+        .where(sql<boolean>`email like ${`${escapeLike(p)}%@${escapeLike(d)}`} escape ${sql.lit('\\')}`)
+        .orderBy('email')
+        .execute();
+      return rows.map((r) => r.email);
+    },
+  };
+  return Object.freeze(service);
+}
