@@ -4,8 +4,23 @@ import { type Settings, type SettingsInput, resolveSettings } from './config.js'
 import { fromDbBool } from './database/dialect.js';
 import { AuthKitError } from './errors.js';
 import { type PasswordHasher, createPasswordHasher } from './passwords.js';
+import {
+  type ChangePasswordInput,
+  type ChangePasswordOptions,
+  type SendPasswordResetEmail,
+  createPasswordLifecycle,
+} from './password-reset.js';
 import { parseInput, userSchemas, normalizeEmail } from './schemas.js';
-import { type AccessTokenResponse, type TokenService, createTokenService } from './tokens.js';
+import {
+  type ActiveSession,
+  type ClientContext,
+  type EmitSessionEvent,
+  type TokenResponse,
+  cleanContext,
+  createSessionManager,
+  ignoreSessionEvent,
+} from './sessions.js';
+import { type AccessTokenClaims, type AccessTokenResponse, type TokenService, createTokenService } from './tokens.js';
 import { USER_COLUMNS, type User, asAuthDb, toUser } from './user-store.js';
 import { type UserService, createUserService } from './users.js';
 
@@ -17,6 +32,8 @@ export interface AuthOptions {
   readonly settings: Settings | SettingsInput;
   /** Time source for every expiry decision; tests pass a fake one. Default: system time. */
   readonly clock?: Clock;
+  /** The app's mailer for {@link Auth.requestPasswordReset}; without it that call fails with `configuration_error`. */
+  readonly sendPasswordResetEmail?: SendPasswordResetEmail;
 }
 
 /** Public registration input: privileged fields (`isActive`, `id`, …) are ignored (S7). */
@@ -42,10 +59,38 @@ export interface Auth {
   readonly clock: Clock;
   /** Creates an active account from public input. */
   register(input: RegisterInput): Promise<User>;
-  /** Checks the password and issues an access token; any failure is `invalid_credentials`. */
-  login(input: LoginInput): Promise<AccessTokenResponse>;
+  /**
+   * Checks the password and starts a session: an access token (whose `sid` claim is the session
+   * id) and a refresh token. Any failure is `invalid_credentials`. `context` is stored on the session.
+   */
+  login(input: LoginInput, context?: ClientContext): Promise<TokenResponse>;
   /** Verifies a bearer token and loads its user; a deactivated user or an older token is `invalid_token`. */
   authenticate(token: string): Promise<User>;
+  /** {@link Auth.authenticate}, also returning the verified claims (`claims.sid` is the current session id). */
+  authenticateWithClaims(token: string): Promise<{ user: User; claims: AccessTokenClaims }>;
+  /**
+   * Spends a refresh token and returns new tokens for the same session. Unknown, spent, revoked or
+   * expired → `invalid_grant`; a spent one also revokes its whole session (reuse detection, S17).
+   */
+  refresh(refreshToken: string, context?: ClientContext): Promise<TokenResponse>;
+  /** Ends the refresh token's session. Resolves the same way whether or not the token was valid. */
+  logout(refreshToken: string): Promise<void>;
+  /** The user's active sessions, newest first; `current` marks `currentSessionId`. */
+  listSessions(userId: number, options?: { readonly currentSessionId?: string | null }): Promise<ActiveSession[]>;
+  /** Ends one of the user's sessions; false when the user has no such active session. */
+  revokeSession(userId: number, sessionId: string): Promise<boolean>;
+  /** Ends every session of the user and invalidates all their access tokens; returns the sessions ended. */
+  logoutAll(userId: number): Promise<number>;
+  /**
+   * Verifies the current password (`invalid_current_password`), applies the policy, re-hashes,
+   * invalidates every access token and revokes every session but `currentSessionId`. Returns a new
+   * access token (for that session), since the caller's own one is refused from now on.
+   */
+  changePassword(userId: number, input: ChangePasswordInput, options?: ChangePasswordOptions): Promise<AccessTokenResponse>;
+  /** Mails a single-use reset token through `sendPasswordResetEmail`; unknown or inactive emails silently do nothing. */
+  requestPasswordReset(email: string): Promise<void>;
+  /** Sets a new password with a reset token, revokes every session and access token; a bad token is `invalid_grant`. */
+  resetPassword(token: string, newPassword: string): Promise<void>;
 }
 
 const INCORRECT = 'Incorrect email or password';
@@ -80,10 +125,11 @@ function requireField(value: unknown, name: string): string {
  * ```
  */
 export function createAuth(options: AuthOptions): Auth {
-  const { db } = options;
-  if (!db || typeof (db as Kysely<any>).selectFrom !== 'function') {
+  if (!options.db || typeof (options.db as Kysely<any>).selectFrom !== 'function') {
     throw new AuthKitError('configuration_error', 'createAuth needs `db`, a Kysely handle');
   }
+  // Every store below runs on the kit's plain handle: without the app's CamelCasePlugin & co.
+  const db = asAuthDb(options.db);
   const settings = resolveSettings(options.settings);
   const clock = options.clock ?? systemClock;
   const passwords = createPasswordHasher({
@@ -93,10 +139,27 @@ export function createAuth(options: AuthOptions): Auth {
     maxConcurrent: settings.maxConcurrentHashes,
   });
   const policy = { minLength: settings.passwordMinLength };
-  const users = createUserService(db, { passwords, passwordPolicy: policy, clock });
+  // The hook point for the events store; nothing is recorded yet.
+  const emit: EmitSessionEvent = ignoreSessionEvent;
+  const users = createUserService(db, { passwords, passwordPolicy: policy, clock, emit });
   const tokens = createTokenService(settings, { clock });
   const schemas = userSchemas(policy);
   const kdb = asAuthDb(db);
+  const sessions = createSessionManager(db, {
+    clock,
+    tokens,
+    refreshTokenExpireDays: settings.refreshTokenExpireDays,
+    emit,
+  });
+  const lifecycle = createPasswordLifecycle(db, {
+    clock,
+    passwords,
+    passwordPolicy: policy,
+    tokens,
+    passwordResetExpireMinutes: settings.passwordResetExpireMinutes,
+    sendPasswordResetEmail: options.sendPasswordResetEmail,
+    emit,
+  });
 
   const auth: Auth = {
     settings,
@@ -111,7 +174,7 @@ export function createAuth(options: AuthOptions): Auth {
       return users.createUser({ email: data.email, password: data.password, fullName: data.fullName });
     },
 
-    async login(input) {
+    async login(input, context) {
       const username = requireField(input?.username, 'username');
       const password = requireField(input?.password, 'password');
       const row = await kdb
@@ -137,10 +200,16 @@ export function createAuth(options: AuthOptions): Auth {
           .where('hashed_password', '=', row.hashed_password)
           .execute();
       }
-      return tokens.createAccessToken({ id: Number(row.id), tokenVersion: Number(row.token_version) });
+      const response = await sessions.start({ id: Number(row.id), tokenVersion: Number(row.token_version) }, context);
+      await emit('login_succeeded', { userId: Number(row.id), email: normalizeEmail(username), ...cleanContext(context) });
+      return response;
     },
 
     async authenticate(token) {
+      return (await auth.authenticateWithClaims(token)).user;
+    },
+
+    async authenticateWithClaims(token) {
       const claims = await tokens.verifyAccessToken(token);
       const row = await kdb
         .selectFrom('auth_users')
@@ -150,8 +219,17 @@ export function createAuth(options: AuthOptions): Auth {
       if (!row || !fromDbBool(row.is_active) || Number(row.token_version) !== claims.ver) {
         throw new AuthKitError('invalid_token', 'The access token is no longer valid', { reason: 'revoked' });
       }
-      return toUser(row);
+      return { user: toUser(row), claims };
     },
+
+    refresh: (refreshToken, context) => sessions.refresh(refreshToken, context),
+    logout: (refreshToken) => sessions.logout(refreshToken),
+    listSessions: (userId, listOptions) => sessions.list(userId, listOptions),
+    revokeSession: (userId, sessionId) => sessions.revoke(userId, sessionId),
+    logoutAll: (userId) => sessions.logoutAll(userId),
+    changePassword: (userId, input, changeOptions) => lifecycle.changePassword(userId, input, changeOptions),
+    requestPasswordReset: (email) => lifecycle.requestPasswordReset(email),
+    resetPassword: (token, newPassword) => lifecycle.resetPassword(token, newPassword),
   };
   return Object.freeze(auth);
 }

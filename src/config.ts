@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import * as v from 'valibot';
+import { parseTrustedProxies } from './client-address.js';
 import { AuthKitError } from './errors.js';
 
 /** The JWT signing algorithms auth-kit supports (HMAC with SHA-2). */
@@ -40,8 +41,29 @@ export interface Settings {
   readonly argon2TimeCost: number;
   /** argon2id lanes. Env: `AUTH_ARGON2_PARALLELISM`, default 1. */
   readonly argon2Parallelism: number;
-  /** Password hashes computed at once; more wait in a queue. Env: `AUTH_MAX_CONCURRENT_HASHES`, default: CPU count. */
+  /** Password hashes computed at once; more wait in a queue. Env: `AUTH_MAX_CONCURRENT_HASHES`, default: the CPU count, at most the libuv pool size − 1. */
   readonly maxConcurrentHashes: number;
+  /** Absolute lifetime of a session (refresh-token family); rotation does not extend it. Env: `JWT_REFRESH_TOKEN_EXPIRE_DAYS`, default 14. */
+  readonly refreshTokenExpireDays: number;
+  /** Lifetime of a password-reset token. Env: `AUTH_PASSWORD_RESET_EXPIRE_MINUTES`, default 60. */
+  readonly passwordResetExpireMinutes: number;
+  /**
+   * Failed logins per account within the lockout window before further attempts are refused
+   * (`too_many_attempts`, with a growing delay). 0 disables this lockout (the cap of 100
+   * consecutive failures stays). Env: `AUTH_MAX_FAILED_LOGINS`, default 5.
+   */
+  readonly maxFailedLogins: number;
+  /** The lockout window, in minutes, and the longest delay. Env: `AUTH_LOCKOUT_WINDOW_MINUTES`, default 15. */
+  readonly lockoutWindowMinutes: number;
+  /** Failed logins per client address (IPv6: per /64) within the lockout window; 0 = off. Env: `AUTH_MAX_FAILED_LOGINS_PER_ADDRESS`, default 0. */
+  readonly maxFailedLoginsPerAddress: number;
+  /** Registrations per client address (IPv6: per /64) within the lockout window; 0 = off. Env: `AUTH_MAX_REGISTRATIONS_PER_ADDRESS`, default 0. */
+  readonly maxRegistrationsPerAddress: number;
+  /**
+   * Proxies whose `X-Forwarded-For` is believed: addresses, CIDR ranges, or `loopback`,
+   * `linklocal`, `uniquelocal`. Env: `AUTH_TRUSTED_PROXIES` (comma-separated), default none.
+   */
+  readonly trustedProxies: readonly string[];
 }
 
 /** What {@link resolveSettings} accepts: {@link Settings} with every field but the secret optional. */
@@ -59,6 +81,13 @@ export const DEFAULT_SETTINGS: Omit<Settings, 'jwtSecretKey' | 'maxConcurrentHas
   argon2MemoryCost: 19456,
   argon2TimeCost: 2,
   argon2Parallelism: 1,
+  refreshTokenExpireDays: 14,
+  passwordResetExpireMinutes: 60,
+  maxFailedLogins: 5,
+  lockoutWindowMinutes: 15,
+  maxFailedLoginsPerAddress: 0,
+  maxRegistrationsPerAddress: 0,
+  trustedProxies: Object.freeze([]) as readonly string[],
 });
 
 /** Environment variable name for each setting, used in error messages and by {@link loadSettings}. */
@@ -75,6 +104,13 @@ const ENV_NAMES: Readonly<Record<keyof Settings, string>> = {
   argon2TimeCost: 'AUTH_ARGON2_TIME_COST',
   argon2Parallelism: 'AUTH_ARGON2_PARALLELISM',
   maxConcurrentHashes: 'AUTH_MAX_CONCURRENT_HASHES',
+  refreshTokenExpireDays: 'JWT_REFRESH_TOKEN_EXPIRE_DAYS',
+  passwordResetExpireMinutes: 'AUTH_PASSWORD_RESET_EXPIRE_MINUTES',
+  maxFailedLogins: 'AUTH_MAX_FAILED_LOGINS',
+  lockoutWindowMinutes: 'AUTH_LOCKOUT_WINDOW_MINUTES',
+  maxFailedLoginsPerAddress: 'AUTH_MAX_FAILED_LOGINS_PER_ADDRESS',
+  maxRegistrationsPerAddress: 'AUTH_MAX_REGISTRATIONS_PER_ADDRESS',
+  trustedProxies: 'AUTH_TRUSTED_PROXIES',
 };
 
 const NUMERIC_KEYS = [
@@ -84,6 +120,12 @@ const NUMERIC_KEYS = [
   'argon2TimeCost',
   'argon2Parallelism',
   'maxConcurrentHashes',
+  'refreshTokenExpireDays',
+  'passwordResetExpireMinutes',
+  'maxFailedLogins',
+  'lockoutWindowMinutes',
+  'maxFailedLoginsPerAddress',
+  'maxRegistrationsPerAddress',
 ] as const satisfies readonly (keyof Settings)[];
 
 const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
@@ -102,7 +144,24 @@ const SettingsSchema = v.object({
   argon2TimeCost: int(1, 100),
   argon2Parallelism: int(1, 64),
   maxConcurrentHashes: int(1, 1024),
+  refreshTokenExpireDays: int(1, 3650),
+  passwordResetExpireMinutes: int(1, 60 * 24 * 7),
+  // More than 100 is pointless: 100 consecutive failures always lock (NIST SP 800-63B 5.2.2).
+  maxFailedLogins: int(0, 100),
+  lockoutWindowMinutes: int(1, 60 * 24),
+  maxFailedLoginsPerAddress: int(0, 1_000_000),
+  maxRegistrationsPerAddress: int(0, 1_000_000),
+  trustedProxies: v.array(v.string()),
 });
+
+/**
+ * The default cap on hashes in flight: the CPU count, but always leaving one libuv thread-pool
+ * thread free, since jose's signing and verification (and fs, dns) share that pool with argon2.
+ */
+function defaultMaxConcurrentHashes(): number {
+  const poolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(1, Math.min(availableParallelism(), poolSize - 1));
+}
 
 function configError(key: keyof Settings, problem: string): AuthKitError {
   return new AuthKitError('configuration_error', `${ENV_NAMES[key]} (${key}) ${problem}`);
@@ -123,7 +182,7 @@ export function resolveSettings(input: SettingsInput): Settings {
   }
   const merged = {
     ...DEFAULT_SETTINGS,
-    maxConcurrentHashes: Math.max(1, availableParallelism()),
+    maxConcurrentHashes: defaultMaxConcurrentHashes(),
     ...Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)),
   };
   const result = v.safeParse(SettingsSchema, merged);
@@ -135,6 +194,10 @@ export function resolveSettings(input: SettingsInput): Settings {
     throw configError(key, key === 'jwtSecretKey' ? 'is required' : problem);
   }
   const settings = result.output as Settings;
+  // Fails now, naming the bad entry, rather than at the first request behind the proxy.
+  (settings as { trustedProxies: readonly string[] }).trustedProxies = Object.freeze(
+    parseTrustedProxies(settings.trustedProxies).entries.slice(),
+  );
   const secretBytes = Buffer.byteLength(settings.jwtSecretKey, 'utf8');
   const minBytes = MIN_SECRET_BYTES[settings.jwtAlgorithm];
   if (secretBytes < minBytes) {
@@ -160,7 +223,12 @@ export function resolveSettings(input: SettingsInput): Settings {
  * | `DATABASE_URL` | `sqlite:///./app.db` |
  * | `AUTH_PASSWORD_MIN_LENGTH` | `8` |
  * | `AUTH_ARGON2_MEMORY_COST` / `_TIME_COST` / `_PARALLELISM` | `19456` / `2` / `1` |
- * | `AUTH_MAX_CONCURRENT_HASHES` | the CPU count |
+ * | `AUTH_MAX_CONCURRENT_HASHES` | the CPU count, at most `UV_THREADPOOL_SIZE` − 1 (3) |
+ * | `JWT_REFRESH_TOKEN_EXPIRE_DAYS` | `14` (absolute session lifetime) |
+ * | `AUTH_PASSWORD_RESET_EXPIRE_MINUTES` | `60` |
+ * | `AUTH_MAX_FAILED_LOGINS` / `AUTH_LOCKOUT_WINDOW_MINUTES` | `5` / `15` (0 failures = no lockout) |
+ * | `AUTH_MAX_FAILED_LOGINS_PER_ADDRESS` / `AUTH_MAX_REGISTRATIONS_PER_ADDRESS` | `0` (off) |
+ * | `AUTH_TRUSTED_PROXIES` | none (comma-separated addresses, CIDR ranges, `loopback`…) |
  *
  * @example
  * ```ts
@@ -173,7 +241,9 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   for (const [key, name] of Object.entries(ENV_NAMES) as [keyof Settings, string][]) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    if ((NUMERIC_KEYS as readonly string[]).includes(key)) {
+    if (key === 'trustedProxies') {
+      input[key] = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+    } else if ((NUMERIC_KEYS as readonly string[]).includes(key)) {
       if (!/^\s*\d+\s*$/.test(raw)) throw configError(key, 'must be a whole number');
       input[key] = Number(raw);
     } else {

@@ -16,6 +16,9 @@
  * | `email_already_registered` | the email belongs to an existing account |
  * | `invalid_credentials` | unknown email, wrong password or inactive account (indistinguishable) |
  * | `invalid_token` | an access token failed verification; `reason` says why |
+ * | `invalid_grant` | a refresh or password-reset token is unknown, spent, revoked or expired (RFC 6749 5.2) |
+ * | `invalid_current_password` | a password change gave the wrong current password |
+ * | `too_many_attempts` | too many failed logins for the account (or from the address); `retryAfterSeconds` says when to retry |
  */
 export type AuthKitErrorCode =
   | 'configuration_error'
@@ -25,7 +28,10 @@ export type AuthKitErrorCode =
   | 'invalid_request'
   | 'email_already_registered'
   | 'invalid_credentials'
-  | 'invalid_token';
+  | 'invalid_token'
+  | 'invalid_grant'
+  | 'invalid_current_password'
+  | 'too_many_attempts';
 
 /** One field-level problem found by validation. `path` is the dotted field name, e.g. `password`. */
 export interface ValidationIssue {
@@ -57,6 +63,8 @@ export interface AuthKitErrorOptions {
   issues?: readonly ValidationIssue[];
   /** A machine-readable sub-reason, e.g. `expired` for `invalid_token`. */
   reason?: InvalidTokenReason;
+  /** For `too_many_attempts`: whole seconds until a retry can be accepted (the HTTP `Retry-After`). */
+  retryAfterSeconds?: number;
 }
 
 /**
@@ -80,6 +88,8 @@ export class AuthKitError extends Error {
   readonly issues: readonly ValidationIssue[];
   /** A machine-readable sub-reason (for `invalid_token`). */
   readonly reason: InvalidTokenReason | undefined;
+  /** Whole seconds until a retry can be accepted (only for `too_many_attempts`). */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(code: AuthKitErrorCode, message: string, options: AuthKitErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -87,6 +97,7 @@ export class AuthKitError extends Error {
     this.code = code;
     this.issues = options.issues ?? [];
     this.reason = options.reason;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -16,6 +16,28 @@ export {
 } from './config.js';
 export { dialectOf, type DialectName } from './database/dialect.js';
 export {
+  AUTH_ROUTES,
+  DEFAULT_MAX_BODY_BYTES,
+  HTTP_ERRORS,
+  HttpProblem,
+  ROUTED_METHODS,
+  TOKEN_GRANTS,
+  authenticateRequest,
+  createAuthHandler,
+  errorResponse,
+  jsonResponse,
+  type AuthHandler,
+  type AuthHttpBody,
+  type AuthHttpHeaders,
+  type AuthHttpOptions,
+  type AuthHttpRequest,
+  type AuthHttpResponse,
+  type AuthRouteMethod,
+  type AuthenticationResult,
+  type HttpErrorRow,
+  type HttpProblemCode,
+} from './http.js';
+export {
   MIGRATION_LOCK_TABLE,
   MIGRATION_TABLE,
   getMigrationStatus,
@@ -32,6 +54,71 @@ export {
   type DatabaseTarget,
 } from './database/open.js';
 export type { AuthKitDatabase, AuthUsersTable } from './database/types.js';
+export type { AuthEventsTable } from './database/types.js';
+export {
+  MAX_FORWARDED_HOPS,
+  TRUSTED_PROXY_NAMES,
+  clientAddressKey,
+  normalizeIpAddress,
+  parseTrustedProxies,
+  resolveClientAddress,
+  type ClientAddressOptions,
+  type ClientAddressSource,
+  type TrustedProxies,
+} from './client-address.js';
+export {
+  AUTH_EVENT_TYPES,
+  MAX_EVENT_EMAIL_LENGTH,
+  MAX_USER_AGENT_LENGTH,
+  createEventRecorder,
+  isAuthEventType,
+  listEvents,
+  pruneEvents,
+  recordEvent,
+  type AuthEvent,
+  type AuthEventDetails,
+  type AuthEventHook,
+  type AuthEventInput,
+  type AuthEventLogger,
+  type AuthEventType,
+  type EventPage,
+  type EventRecorder,
+  type ForbiddenEventFields,
+  type ListEventsOptions,
+  type PruneEventsOptions,
+  type RecordEventOptions,
+} from './events.js';
+export {
+  LOCKOUT_RESET_EVENT_TYPES,
+  MAX_CONSECUTIVE_FAILED_LOGINS,
+  checkAddressAllowed,
+  checkLoginAllowed,
+  clearLoginFailures,
+  lockoutDelaySeconds,
+  tooManyAttempts,
+  type AddressThrottleOptions,
+  type AttemptAllowance,
+  type LoginThrottleOptions,
+} from './throttle.js';
+export {
+  MAX_RECOMMENDED_ACCESS_TOKEN_MINUTES,
+  formatMinutes,
+  getAuthStatus,
+  type AuthHealth,
+  type AuthStatus,
+  type AuthStatusMetadata,
+  type AuthStatusOptions,
+  type AuthStatusSource,
+  type HourlyCount,
+} from './status.js';
+export {
+  escapeHtml,
+  renderAuthCard,
+  renderAuthDashboard,
+  type AuthCardOptions,
+  type AuthDashboardOptions,
+} from './status-card.js';
+export type { AuthPasswordResetTokensTable, AuthSessionsTable } from './database/types.js';
 export {
   AuthKitError,
   isAuthKitError,
@@ -53,7 +140,26 @@ export {
   type PasswordHasher,
   type PasswordHasherOptions,
 } from './passwords.js';
+export type {
+  ChangePasswordInput,
+  ChangePasswordOptions,
+  PasswordResetMessage,
+  SendPasswordResetEmail,
+} from './password-reset.js';
 export { EmailSchema, normalizeEmail, passwordSchema, type PasswordPolicy } from './schemas.js';
+export type { ActiveSession, ClientContext, TokenResponse } from './sessions.js';
+export {
+  DEFAULT_SEED_BATCH_SIZE,
+  GENERATED_PASSWORD_LENGTH,
+  generatePassword,
+  nextAvailableEmails,
+  seedUsers,
+  type NextAvailableEmailsOptions,
+  type SeedUserInput,
+  type SeededUser,
+  type SeedUsersOptions,
+  type SeedUsersResult,
+} from './seed.js';
 export {
   ACCESS_TOKEN_TYPE,
   MAX_ACCESS_TOKEN_LENGTH,

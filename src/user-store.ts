@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, WithSchemaPlugin } from 'kysely';
 import type { AuthKitDatabase, AuthUsersTable } from './database/types.js';
 import { fromDbBool, fromDbTime } from './database/dialect.js';
 
@@ -31,7 +31,15 @@ export function toUser(row: UserRow): User {
   };
 }
 
-/** Internal: the kit's handle, typed with its own tables whatever the app's handle is typed with. */
+/**
+ * Internal: the kit's handle, typed with its own tables whatever the app's handle is typed with.
+ * The app's plugins (e.g. `CamelCasePlugin`, which renames result columns) would break the kit's
+ * snake_case queries and row mapping, so they are dropped; a schema from `db.withSchema()` is kept.
+ */
 export function asAuthDb(db: Kysely<any>): Kysely<AuthKitDatabase> {
-  return db as Kysely<AuthKitDatabase>;
+  const plugins = db.getExecutor().plugins;
+  if (plugins.length === 0) return db as Kysely<AuthKitDatabase>;
+  let bare = db.withoutPlugins() as Kysely<AuthKitDatabase>;
+  for (const plugin of plugins) if (plugin instanceof WithSchemaPlugin) bare = bare.withPlugin(plugin);
+  return bare;
 }

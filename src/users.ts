@@ -5,6 +5,7 @@ import type { AuthUsersTable } from './database/types.js';
 import { AuthKitError } from './errors.js';
 import { type PasswordHasher, createPasswordHasher } from './passwords.js';
 import { type PasswordPolicy, normalizeEmail, parseInput, userSchemas } from './schemas.js';
+import { type EmitSessionEvent, ignoreSessionEvent, revokeUserSessions } from './sessions.js';
 import { USER_COLUMNS, type User, asAuthDb, toUser } from './user-store.js';
 
 export type { User } from './user-store.js';
@@ -51,6 +52,8 @@ export interface UserServiceOptions {
   readonly passwordPolicy?: PasswordPolicy;
   /** Time source for `createdAt` / `updatedAt`. */
   readonly clock?: Clock;
+  /** Internal: where `createAuth` hears of deactivations (for the event log). Default: nowhere. */
+  readonly emit?: EmitSessionEvent;
 }
 
 /** User management over the app's Kysely handle. Create with {@link createUserService}. */
@@ -62,7 +65,7 @@ export interface UserService {
   getUserById(id: number): Promise<User | null>;
   /** Updates the given fields and `updatedAt`; unknown keys → `validation_failed`. Null when no such user. */
   updateUser(id: number, updates: UserUpdates): Promise<User | null>;
-  /** Sets `isActive = false` and invalidates the user's tokens. Null when no such user. */
+  /** Sets `isActive = false`, invalidates the user's access tokens and revokes every session. Null when no such user. */
   deactivateUser(id: number): Promise<User | null>;
   /** Newest first, keyset-paginated. */
   listUsers(options?: ListUsersOptions): Promise<UserPage>;
@@ -121,6 +124,7 @@ export function createUserService(db: Kysely<any>, options: UserServiceOptions =
   const kdb = asAuthDb(db);
   const passwords = options.passwords ?? createPasswordHasher();
   const clock = options.clock ?? systemClock;
+  const emit = options.emit ?? ignoreSessionEvent;
   const schemas = userSchemas(options.passwordPolicy ?? { minLength: 8 });
 
   async function insert(values: Insertable<AuthUsersTable>) {
@@ -165,29 +169,35 @@ export function createUserService(db: Kysely<any>, options: UserServiceOptions =
     async updateUser(id, updates) {
       assertId(id);
       const data = parseInput(schemas.update, updates);
-      const values: Record<string, unknown> = { updated_at: toDbTime(clock()) };
+      const now = clock();
+      const values: Record<string, unknown> = { updated_at: toDbTime(now) };
       if (data.email !== undefined) values.email = data.email;
       if (data.fullName !== undefined) values.full_name = data.fullName;
       if (data.isActive !== undefined) values.is_active = toDbBool(data.isActive);
       if (data.password !== undefined) values.hashed_password = await passwords.hash(data.password);
-      try {
-        const row = await kdb
+      // A new password or a deactivation cuts off every token issued before it (S15), and every
+      // session: in one transaction, so no refresh can slip in between.
+      const cutsOff = data.password !== undefined || data.isActive === false;
+      const write = async (q: typeof kdb) => {
+        const updated = await q
           .updateTable('auth_users')
-          .set((eb) => ({
-            ...values,
-            // A new password or a deactivation cuts off every token issued before it (S15).
-            ...(data.password !== undefined || data.isActive === false
-              ? { token_version: eb('token_version', '+', 1) }
-              : {}),
-          }))
+          .set((eb) => ({ ...values, ...(cutsOff ? { token_version: eb('token_version', '+', 1) } : {}) }))
           .where('id', '=', id)
           .returning(USER_COLUMNS)
           .executeTakeFirst();
-        return row ? toUser(row) : null;
+        if (updated && cutsOff) await revokeUserSessions(q, id, now);
+        return updated;
+      };
+      let row;
+      try {
+        row = await (cutsOff ? kdb.transaction().execute(write) : write(kdb));
       } catch (err) {
         if (isUniqueViolation(err)) throw duplicateEmail(err);
         throw err;
       }
+      if (!row) return null;
+      if (data.isActive === false) await emit('user_deactivated', { userId: Number(row.id), email: row.email });
+      return toUser(row);
     },
 
     deactivateUser(id) {

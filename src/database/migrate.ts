@@ -67,7 +67,14 @@ async function createMigrator(db: Kysely<any>): Promise<Migrator> {
  */
 export async function migrate(db: Kysely<any>): Promise<MigrateResult> {
   const migrator = await createMigrator(db);
-  const { error, results = [] } = await migrator.migrateToLatest();
+  let { error, results = [] } = await migrator.migrateToLatest();
+  // Before it runs anything, Kysely's migrator looks for its tables by listing every table of the
+  // database; on PostgreSQL a schema or table that someone else drops meanwhile makes that listing
+  // fail ("schema … does not exist"). Nothing has run then, so trying again is safe.
+  for (let attempt = 1; error && results.length === 0 && isConcurrentDrop(error) && attempt < 5; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+    ({ error, results = [] } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
     throw new AuthKitError(
@@ -77,6 +84,12 @@ export async function migrate(db: Kysely<any>): Promise<MigrateResult> {
     );
   }
   return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+/** PostgreSQL: an object named in a catalog listing vanished (invalid_schema_name, undefined_table). */
+function isConcurrentDrop(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '3F000' || code === '42P01';
 }
 
 /**
@@ -90,7 +103,17 @@ export async function migrate(db: Kysely<any>): Promise<MigrateResult> {
  */
 export async function getMigrationStatus(db: Kysely<any>): Promise<MigrationStatus> {
   const migrator = await createMigrator(db);
-  const all = await migrator.getMigrations();
+  let all;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      all = await migrator.getMigrations();
+      break;
+    } catch (err) {
+      // The same catalog listing as in migrate(); see there.
+      if (!isConcurrentDrop(err) || attempt >= 5) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
+    }
+  }
   return {
     applied: all.filter((m) => m.executedAt !== undefined).map((m) => m.name),
     pending: all.filter((m) => m.executedAt === undefined).map((m) => m.name),

@@ -1,0 +1,128 @@
+/**
+ * `auth-kit/hono`: the auth routes as a Hono app and `requireAuth` as middleware that sets
+ * `c.get('user')`. Translation only: the behaviour lives in auth-kit's framework-free HTTP handler.
+ * @packageDocumentation
+ */
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import {
+  type Auth,
+  type AuthHttpBody,
+  type AuthHttpOptions,
+  type AuthHttpResponse,
+  type User,
+  authenticateRequest,
+  createAuthHandler,
+} from 'auth-kit';
+
+export type { AuthHttpOptions } from 'auth-kit';
+
+/**
+ * The context variables `requireAuth` sets.
+ *
+ * @example
+ * ```ts
+ * const app = new Hono<{ Variables: AuthVariables }>();
+ * app.use('/private/*', requireAuth(auth));
+ * app.get('/private/me', (c) => c.json(c.get('user')));
+ * ```
+ */
+export type AuthVariables = { user: User };
+
+/**
+ * The Hono environment of a route behind `requireAuth`; use it as `new Hono<AuthEnv>()` when the
+ * middleware is mounted with `app.use()` (inline, `app.get(path, requireAuth(auth), handler)`
+ * types `c.get('user')` by itself).
+ *
+ * @example
+ * ```ts
+ * const app = new Hono<AuthEnv>();
+ * ```
+ */
+export type AuthEnv = { Variables: AuthVariables };
+
+type BodyCache = Partial<Record<'json' | 'text' | 'arrayBuffer' | 'blob' | 'formData', Promise<unknown>>>;
+
+async function bodyOf(c: Context): Promise<AuthHttpBody> {
+  const cache = c.req.bodyCache as BodyCache;
+  if (cache.formData) {
+    // The app already ran c.req.parseBody()/formData(): use the parsed fields.
+    const value: Record<string, unknown> = Object.create(null);
+    for (const [key, field] of (await cache.formData) as FormData) {
+      const previous = value[key];
+      value[key] = previous === undefined ? field : Array.isArray(previous) ? [...previous, field] : [previous, field];
+    }
+    return { kind: 'parsed', value };
+  }
+  // The app already read the body through c.req.json()/text()/…: Hono has it cached.
+  if (Object.keys(cache).length > 0) return { kind: 'bytes', bytes: new Uint8Array(await c.req.arrayBuffer()) };
+  const stream = c.req.raw.body;
+  return stream ? { kind: 'stream', stream: stream as unknown as AsyncIterable<Uint8Array> } : { kind: 'none' };
+}
+
+function send(c: Context, response: AuthHttpResponse, options: AuthHttpOptions): Response {
+  if (response.error !== undefined) (options.onError ?? logError)(response.error);
+  return c.body(response.body, response.status as ContentfulStatusCode, response.headers);
+}
+
+function logError(error: unknown): void {
+  // What Hono's own default error handler does.
+  console.error('auth-kit: unexpected error while answering a request', error);
+}
+
+function remoteAddressOf(c: Context): string | undefined {
+  // @hono/node-server passes the Node request as `c.env.incoming`; other runtimes differ.
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
+}
+
+/**
+ * The auth routes as a Hono app: `POST /register`, `POST /token`, `GET /me`. Works whether or not
+ * the app's middleware already read the body. Other paths are the app's (its normal 404).
+ *
+ * @example
+ * ```ts
+ * import { authRoutes } from 'auth-kit/hono';
+ * app.route('/auth', authRoutes(auth));
+ * ```
+ */
+export function authRoutes(auth: Auth, options: AuthHttpOptions = {}): Hono {
+  const handler = createAuthHandler(auth, options);
+  const app = new Hono();
+  for (const path of handler.paths) {
+    app.on([...handler.methods], path, async (c) => {
+      const url = c.req.url;
+      const q = url.indexOf('?');
+      const response = await handler.handle({
+        method: c.req.method,
+        path,
+        headers: c.req.raw.headers,
+        query: q < 0 ? '' : url.slice(q + 1),
+        body: await bodyOf(c),
+        remoteAddress: remoteAddressOf(c),
+      });
+      return send(c, response, options);
+    });
+  }
+  return app;
+}
+
+/**
+ * Middleware that requires `Authorization: Bearer <access token>` and sets `c.get('user')`;
+ * otherwise answers 401 with the `WWW-Authenticate` challenge.
+ *
+ * @example
+ * ```ts
+ * import { requireAuth } from 'auth-kit/hono';
+ * app.get('/private', requireAuth(auth), (c) => c.json({ email: c.get('user').email }));
+ * ```
+ */
+export function requireAuth(auth: Auth, options: AuthHttpOptions = {}): MiddlewareHandler<AuthEnv> {
+  createAuthHandler(auth, options); // validates the options now, not at the first request
+  return async (c, next) => {
+    const result = await authenticateRequest(auth, c.req.raw.headers);
+    if (!result.ok) return send(c, result.response, options);
+    c.set('user', result.user);
+    await next();
+  };
+}

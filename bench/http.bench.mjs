@@ -1,0 +1,279 @@
+// HTTP benchmarks (issue 3): for each adapter (Express, Hono, Fastify), measured in one run with
+// autocannon over loopback (127.0.0.1), bounded durations:
+//   1. authenticated GET /auth/me req/s ÷ the same framework's bare route returning the same JSON
+//      without auth (SQLite file database)                                   target ≥ 0.7
+//   2. POST /auth/token req/s ÷ raw @node-rs/argon2 verify rate, same parameters (m=19456, t=2,
+//      p=1) and the same concurrency                                         target ≥ 0.8
+//   3. p99 latency of a trivial route while /auth/token is saturated        target < 20 ms
+//
+// Run: npm run bench            (builds, then every bench file)
+//      npm run build && node bench/run.mjs http
+// Uses the BUILT package: 'auth-kit/express' etc. resolve to dist/ through the self-reference.
+// Each app runs in its own child process (this file with --serve), so autocannon and the server
+// do not share an event loop. Nothing leaves this machine.
+
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
+import autocannon from 'autocannon';
+import {
+  benchSecret,
+  describeMachine,
+  formatRate,
+  formatRatio,
+  heading,
+  makeTempDir,
+  measureRate,
+  printTable,
+  verdict,
+} from './lib.mjs';
+
+const ADAPTERS = ['express', 'hono', 'fastify'];
+const EMAIL = 'bench-http@example.com';
+const PASSWORD = 'correct horse battery staple http';
+const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
+const ME_CONNECTIONS = 10;
+const USER_JSON = {
+  id: 1,
+  email: EMAIL,
+  fullName: 'Bench User',
+  isActive: true,
+  createdAt: '2030-01-01T00:00:00.000Z',
+  updatedAt: null,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Child mode: one app, auth-kit at /auth, a bare /bare route with the same JSON as /me, /health.
+// ---------------------------------------------------------------------------------------------
+
+async function serve(adapter, dbFile) {
+  const { createAuth, migrate, openDatabase } = await import('auth-kit');
+  const { authRoutes, requireAuth } = await import(`auth-kit/${adapter}`);
+  const db = openDatabase(`sqlite:///${dbFile}`);
+  await migrate(db);
+  const settings = { jwtSecretKey: process.env.BENCH_SECRET, argon2MemoryCost: ARGON2.memoryCost, argon2TimeCost: ARGON2.timeCost, argon2Parallelism: ARGON2.parallelism };
+  const auth = createAuth({ db, settings });
+  let port;
+  if (adapter === 'express') {
+    const { default: express } = await import('express');
+    const app = express();
+    app.use('/auth', authRoutes(auth));
+    app.get('/bare', (_req, res) => res.json(USER_JSON));
+    app.get('/health', (_req, res) => res.json({ ok: true }));
+    app.get('/private', requireAuth(auth), (req, res) => res.json({ id: req.user.id }));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    port = server.address().port;
+  } else if (adapter === 'hono') {
+    const { Hono } = await import('hono');
+    const { serve: honoServe } = await import('@hono/node-server');
+    const app = new Hono();
+    app.route('/auth', authRoutes(auth));
+    app.get('/bare', (c) => c.json(USER_JSON));
+    app.get('/health', (c) => c.json({ ok: true }));
+    app.get('/private', requireAuth(auth), (c) => c.json({ id: c.get('user').id }));
+    const server = honoServe({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
+    port = server.address().port;
+  } else {
+    const { default: Fastify } = await import('fastify');
+    const app = Fastify({ logger: false });
+    await app.register(authRoutes(auth), { prefix: '/auth' });
+    app.get('/bare', async () => USER_JSON);
+    app.get('/health', async () => ({ ok: true }));
+    app.get('/private', { preHandler: requireAuth(auth) }, async (request) => ({ id: request.user.id }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = app.server.address().port;
+  }
+  process.send({ port, maxConcurrentHashes: auth.settings.maxConcurrentHashes });
+  process.on('disconnect', () => process.exit(0));
+}
+
+function startServer(adapter, dbFile, secret) {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--serve', adapter, dbFile], {
+      env: { ...process.env, BENCH_SECRET: secret },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.once('message', (info) => resolve({ child, ...info, url: `http://127.0.0.1:${info.port}` }));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the ${adapter} server exited early (code ${code})`)));
+  });
+}
+
+function stopServer(server) {
+  return new Promise((resolve) => {
+    server.child.removeAllListeners('exit');
+    server.child.once('exit', resolve);
+    server.child.kill('SIGTERM');
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load generation
+// ---------------------------------------------------------------------------------------------
+
+/** Runs autocannon; returns 2xx responses per second and latency percentiles. Fails on any non-2xx. */
+async function load(options) {
+  const result = await autocannon({ duration: SECONDS, ...options });
+  const ok = result['2xx'];
+  const bad = result.non2xx + result.errors + result.timeouts;
+  if (bad > 0) throw new Error(`${options.url}: ${bad} failed responses of ${ok + bad}`);
+  return { rate: ok / result.duration, p99: result.latency.p99, p50: result.latency.p50, total: ok };
+}
+
+async function postJson(url, body) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+/** auth.authenticate() per second in this process: the core's share of every GET /auth/me. */
+async function measureAuthenticate(dir, secret) {
+  const { createAuth, migrate, openDatabase } = await import('auth-kit');
+  const db = openDatabase(`sqlite:///${dir}/authenticate.db`);
+  try {
+    await migrate(db);
+    const settings = { jwtSecretKey: secret, argon2MemoryCost: ARGON2.memoryCost, argon2TimeCost: ARGON2.timeCost, argon2Parallelism: ARGON2.parallelism };
+    const auth = createAuth({ db, settings });
+    await auth.register({ email: EMAIL, password: PASSWORD });
+    const { accessToken } = await auth.login({ username: EMAIL, password: PASSWORD });
+    const run = () => auth.authenticate(accessToken);
+    await measureRate(run, { durationMs: 500, concurrency: ME_CONNECTIONS });
+    return (await measureRate(run, { durationMs: SECONDS * 1000, concurrency: ME_CONNECTIONS })).rate;
+  } finally {
+    await db.destroy();
+  }
+}
+
+const TOKEN_BODY = new URLSearchParams({ grant_type: 'password', username: EMAIL, password: PASSWORD }).toString();
+const TOKEN_REQUEST = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: TOKEN_BODY };
+
+// ---------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  console.log(`http bench: ${describeMachine()}`);
+  console.log(`autocannon on 127.0.0.1, ${SECONDS} s per measurement; each app in its own process on a SQLite file.`);
+  const tmp = makeTempDir('auth-kit-bench-http-');
+  const secret = benchSecret();
+  const rows = [];
+  try {
+    // The raw argon2 baseline: same parameters, measured here while no server is busy.
+    const storedHash = await argon2Hash(PASSWORD, { ...ARGON2, algorithm: 2 });
+    const rawVerify = () => argon2Verify(storedHash, PASSWORD);
+    const authenticateRate = await measureAuthenticate(tmp.path, secret);
+    console.log(
+      `auth.authenticate() alone, in-process (JWT verify + SQLite user lookup, ${ME_CONNECTIONS} concurrent): ${formatRate(authenticateRate)}`,
+    );
+
+    for (const adapter of ADAPTERS) {
+      heading(adapter);
+      const server = await startServer(adapter, `${tmp.path}/${adapter}.db`, secret);
+      try {
+        await postJson(`${server.url}/auth/register`, { email: EMAIL, password: PASSWORD, fullName: 'Bench User' });
+        const { access_token: accessToken } = await (await fetch(`${server.url}/auth/token`, TOKEN_REQUEST)).json();
+        const authHeaders = { authorization: `Bearer ${accessToken}` };
+
+        // The same concurrency on both sides of the login ratio: as many clients as the server lets
+        // hashes run at once (maxConcurrentHashes, the CPU count by default), and as many raw
+        // verifies in flight.
+        const tokenConcurrency = server.maxConcurrentHashes;
+
+        // 1. /me vs the bare route, in ABBA order (half the time each turn), after a warm-up.
+        const me = { url: `${server.url}/auth/me`, headers: authHeaders, connections: ME_CONNECTIONS };
+        const bare = { url: `${server.url}/bare`, connections: ME_CONNECTIONS };
+        await load({ ...me, duration: 1 });
+        await load({ ...bare, duration: 1 });
+        const half = SECONDS / 2;
+        const b1 = await load({ ...bare, duration: half });
+        const m1 = await load({ ...me, duration: half });
+        const m2 = await load({ ...me, duration: half });
+        const b2 = await load({ ...bare, duration: half });
+        const meRate = (m1.rate + m2.rate) / 2;
+        const bareRate = (b1.rate + b2.rate) / 2;
+        // If /me cost the bare route plus auth.authenticate() and nothing else, its ratio would be
+        // A / (A + B): the ceiling the core's per-request work leaves the adapter.
+        const ceiling = authenticateRate / (authenticateRate + bareRate);
+        console.log(
+          `  GET /auth/me ${formatRate(meRate)} vs bare ${formatRate(bareRate)} (${ME_CONNECTIONS} connections); ` +
+            `ceiling set by auth.authenticate() alone: ${formatRatio(ceiling)}`,
+        );
+        rows.push({
+          adapter,
+          metric: `GET /auth/me ÷ bare route (ceiling ${formatRatio(ceiling)})`,
+          subject: formatRate(meRate),
+          baseline: formatRate(bareRate),
+          value: formatRatio(meRate / bareRate),
+          target: '≥ 0.70',
+          verdict: verdict(meRate / bareRate, 0.7),
+        });
+
+        // 2. /token vs raw argon2 (verified here, in this process, while the server idles) at the
+        // same concurrency, in ABBA order.
+        const token = { url: `${server.url}/auth/token`, ...TOKEN_REQUEST, connections: tokenConcurrency };
+        const raw = (durationMs) => measureRate(rawVerify, { durationMs, concurrency: tokenConcurrency });
+        await load({ ...token, duration: 1 });
+        await raw(500);
+        const r1 = await raw(half * 1000);
+        const t1 = await load({ ...token, duration: half });
+        const t2 = await load({ ...token, duration: half });
+        const r2 = await raw(half * 1000);
+        const tokenRun = { rate: (t1.rate + t2.rate) / 2 };
+        const rawRate = (r1.rate + r2.rate) / 2;
+        console.log(`  POST /auth/token ${formatRate(tokenRun.rate)} vs raw argon2 ${formatRate(rawRate)} (${tokenConcurrency} concurrent)`);
+        rows.push({
+          adapter,
+          metric: `POST /auth/token ÷ raw argon2 (${tokenConcurrency} concurrent)`,
+          subject: formatRate(tokenRun.rate),
+          baseline: formatRate(rawRate),
+          value: formatRatio(tokenRun.rate / rawRate),
+          target: '≥ 0.80',
+          verdict: verdict(tokenRun.rate / rawRate, 0.8),
+        });
+
+        // 3. A trivial route's p99 while /token is flooded (4× the concurrency it can serve).
+        const [health, flood] = await Promise.all([
+          load({ url: `${server.url}/health`, connections: 1 }),
+          load({ url: `${server.url}/auth/token`, ...TOKEN_REQUEST, connections: 4 * tokenConcurrency }),
+        ]);
+        console.log(`  GET /health during a /auth/token flood (${formatRate(flood.rate)} logins): p50 ${health.p50} ms, p99 ${health.p99} ms`);
+        rows.push({
+          adapter,
+          metric: 'p99 of GET /health during a login flood',
+          subject: `${health.p99} ms`,
+          baseline: `p50 ${health.p50} ms`,
+          value: `${health.p99} ms`,
+          target: '< 20 ms',
+          verdict: verdict(health.p99, 20, { below: true }),
+        });
+      } finally {
+        await stopServer(server);
+      }
+    }
+  } finally {
+    tmp.remove();
+  }
+
+  heading('summary (this machine is shared: treat the figures as provisional)');
+  printTable(
+    [
+      { key: 'adapter', title: 'adapter' },
+      { key: 'metric', title: 'measurement' },
+      { key: 'subject', title: 'auth-kit', align: 'right' },
+      { key: 'baseline', title: 'baseline', align: 'right' },
+      { key: 'value', title: 'ratio / value', align: 'right' },
+      { key: 'target', title: 'target' },
+      { key: 'verdict', title: '' },
+    ],
+    rows,
+  );
+}
+
+if (process.argv[2] === '--serve') {
+  await serve(process.argv[3], process.argv[4]);
+} else {
+  await main();
+}

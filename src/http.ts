@@ -1,0 +1,125 @@
+/**
+ * The HTTP handler of auth-kit, framework-free: an {@link AuthHttpRequest} in, an
+ * {@link AuthHttpResponse} out. The Express, Hono and Fastify adapters only translate to and from
+ * these shapes; every status, header and error body is decided here and in `http-protocol.ts`.
+ */
+import type { Auth } from './auth.js';
+import { AuthKitError } from './errors.js';
+import {
+  type AuthHttpOptions,
+  type AuthHttpRequest,
+  type AuthHttpResponse,
+  DEFAULT_MAX_BODY_BYTES,
+  HttpProblem,
+  errorResponse,
+  readParams,
+  refuseQueryCredentials,
+} from './http-protocol.js';
+import { AUTH_ROUTES, type AuthRouteContext, type AuthRouteMethod } from './http-routes.js';
+
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  HTTP_ERRORS,
+  HttpProblem,
+  authenticateRequest,
+  errorResponse,
+  jsonResponse,
+  type AuthHttpBody,
+  type AuthHttpHeaders,
+  type AuthHttpOptions,
+  type AuthHttpRequest,
+  type AuthHttpResponse,
+  type AuthenticationResult,
+  type HttpErrorRow,
+  type HttpProblemCode,
+} from './http-protocol.js';
+export { AUTH_ROUTES, TOKEN_GRANTS, type AuthRouteMethod } from './http-routes.js';
+
+/** The largest `maxBodyBytes` accepted: auth-kit's requests are small. */
+const MAX_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Every method the adapters route to the handler, so an unsupported one gets 405, not 404.
+ *
+ * @example
+ * ```ts
+ * router.all(path, (req, res, next) => (ROUTED_METHODS.includes(req.method) ? handle(req, res) : next()));
+ * ```
+ */
+export const ROUTED_METHODS: readonly string[] = Object.freeze(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * The framework-free handler made by {@link createAuthHandler}.
+ *
+ * @example
+ * ```ts
+ * const handler: AuthHandler = createAuthHandler(auth);
+ * for (const path of handler.paths) router.all(path, …);
+ * ```
+ */
+export interface AuthHandler {
+  /** The paths it answers, relative to the mount point (`/register`, `/token`, `/me`, …). */
+  readonly paths: readonly string[];
+  /** The methods adapters should route to it for each path (see {@link ROUTED_METHODS}). */
+  readonly methods: readonly string[];
+  /** The body size limit in bytes. */
+  readonly maxBodyBytes: number;
+  /** Answers one request. Never rejects: every failure is a response (500 carries `error`). */
+  handle(request: AuthHttpRequest): Promise<AuthHttpResponse>;
+}
+
+/**
+ * Creates the HTTP handler over an auth instance. Options are validated now (a bad
+ * `maxBodyBytes` is a `configuration_error` at startup, not at the first request).
+ *
+ * @example
+ * ```ts
+ * const handler = createAuthHandler(auth, { maxBodyBytes: 16 * 1024 });
+ * const res = await handler.handle({ method: 'GET', path: '/me', headers: { authorization: `Bearer ${token}` } });
+ * // res.status === 200, JSON.parse(res.body).email === 'ada@example.com'
+ * ```
+ */
+export function createAuthHandler(auth: Auth, options: AuthHttpOptions = {}): AuthHandler {
+  if (!auth || typeof auth.authenticate !== 'function' || typeof auth.login !== 'function') {
+    throw new AuthKitError('configuration_error', 'The HTTP routes need an auth instance from createAuth()');
+  }
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1 || maxBodyBytes > MAX_BODY_LIMIT) {
+    throw new AuthKitError('configuration_error', `maxBodyBytes must be a whole number from 1 to ${MAX_BODY_LIMIT}`);
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new AuthKitError('configuration_error', 'onError must be a function');
+  }
+
+  async function handle(request: AuthHttpRequest): Promise<AuthHttpResponse> {
+    try {
+      const route = Object.hasOwn(AUTH_ROUTES, request.path) ? AUTH_ROUTES[request.path] : undefined;
+      if (!route) throw new HttpProblem('not_found', 'Not found');
+      const asked = request.method.toUpperCase();
+      const method = (asked === 'HEAD' ? 'GET' : asked) as AuthRouteMethod;
+      const run = Object.hasOwn(route, method) ? route[method] : undefined;
+      if (!run) {
+        const allowed = Object.keys(route).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
+        throw new HttpProblem('method_not_allowed', `Method not allowed; use ${allowed.join(' or ')}`, {
+          allow: allowed.join(', '),
+        });
+      }
+      refuseQueryCredentials(request.query);
+      const context: AuthRouteContext = {
+        auth,
+        request,
+        params: (accepts) => readParams(request, accepts, maxBodyBytes),
+      };
+      return await run(context);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  }
+
+  return Object.freeze({
+    paths: Object.freeze(Object.keys(AUTH_ROUTES)),
+    methods: ROUTED_METHODS,
+    maxBodyBytes,
+    handle,
+  });
+}

@@ -1,0 +1,234 @@
+/**
+ * The password lifecycle after registration: change (with the current password) and reset (with a
+ * single-use token the app mails). Both move the user's token version on, so every older access
+ * token stops working (S15), and revoke sessions (S17).
+ */
+import type { Kysely } from 'kysely';
+import * as v from 'valibot';
+import type { Clock } from './clock.js';
+import { fromDbBool, fromDbTime, toDbBool, toDbTime } from './database/dialect.js';
+import type { AuthKitDatabase } from './database/types.js';
+import { AuthKitError } from './errors.js';
+import type { PasswordHasher } from './passwords.js';
+import { EmailSchema, type PasswordPolicy, parseInput, passwordSchema } from './schemas.js';
+import {
+  type EmitSessionEvent,
+  assertUserId,
+  generateOpaqueToken,
+  hashOpaqueToken,
+  invalidGrant,
+  isOpaqueToken,
+  newRowId,
+  requireString,
+  revokeUserSessions,
+} from './sessions.js';
+import type { AccessTokenResponse, TokenService } from './tokens.js';
+import { USER_COLUMNS, type User, toUser } from './user-store.js';
+
+/** Input of `auth.changePassword`. */
+export interface ChangePasswordInput {
+  readonly currentPassword: string;
+  readonly newPassword: string;
+}
+
+/** Options of `auth.changePassword`. */
+export interface ChangePasswordOptions {
+  /** The session to keep (the `sid` of the caller's access token); every other session is revoked. */
+  readonly currentSessionId?: string | null;
+}
+
+/** What `sendPasswordResetEmail` receives. `token` is a secret: put it in a link, never in a log. */
+export interface PasswordResetMessage {
+  readonly user: User;
+  /** Single use, 256 random bits, base64url. */
+  readonly token: string;
+  /** When the token stops working. */
+  readonly expiresAt: Date;
+}
+
+/**
+ * The app's mailer for password resets, given as `createAuth({ sendPasswordResetEmail })`. It is
+ * awaited, so queue the mail and return quickly: a slow send would make known emails measurably
+ * slower to answer than unknown ones.
+ *
+ * @example
+ * ```ts
+ * const sendPasswordResetEmail: SendPasswordResetEmail = async ({ user, token }) => {
+ *   await mailQueue.add({ to: user.email, link: `https://app.example/reset?token=${token}` });
+ * };
+ * ```
+ */
+export type SendPasswordResetEmail = (message: PasswordResetMessage) => void | Promise<void>;
+
+/** Options of {@link createPasswordLifecycle}. */
+export interface PasswordLifecycleOptions {
+  readonly clock: Clock;
+  readonly passwords: PasswordHasher;
+  readonly passwordPolicy: PasswordPolicy;
+  readonly tokens: TokenService;
+  /** Reset-token lifetime in minutes. */
+  readonly passwordResetExpireMinutes: number;
+  readonly sendPasswordResetEmail?: SendPasswordResetEmail;
+  readonly emit: EmitSessionEvent;
+}
+
+/** The password flows behind `createAuth`'s `changePassword`, `requestPasswordReset`, `resetPassword`. Internal. */
+export interface PasswordLifecycle {
+  changePassword(userId: number, input: ChangePasswordInput, options?: ChangePasswordOptions): Promise<AccessTokenResponse>;
+  requestPasswordReset(email: string): Promise<void>;
+  resetPassword(token: string, newPassword: string): Promise<void>;
+}
+
+/**
+ * Creates the password change and reset flows. `createAuth` builds one; apps use the methods on
+ * the `Auth` object instead.
+ *
+ * @example
+ * ```ts
+ * const lifecycle = createPasswordLifecycle(db, { clock, passwords, passwordPolicy: { minLength: 8 }, tokens,
+ *   passwordResetExpireMinutes: 60, emit: ignoreSessionEvent });
+ * ```
+ */
+export function createPasswordLifecycle(db: Kysely<any>, options: PasswordLifecycleOptions): PasswordLifecycle {
+  const kdb = db as Kysely<AuthKitDatabase>;
+  const { clock, passwords, tokens, emit, sendPasswordResetEmail } = options;
+  const newPasswordSchema = v.object({ newPassword: passwordSchema(options.passwordPolicy) });
+  const emailSchema = v.object({ email: EmailSchema });
+  const resetLifetimeMs = options.passwordResetExpireMinutes * 60 * 1000;
+
+  const lifecycle: PasswordLifecycle = {
+    async changePassword(userId, input, { currentSessionId = null } = {}) {
+      assertUserId(userId);
+      const currentPassword = requireString(input?.currentPassword, 'currentPassword');
+      // The policy first: a weak new password is refused before any hashing (S5).
+      const { newPassword } = parseInput(newPasswordSchema, { newPassword: input?.newPassword });
+      const row = await kdb
+        .selectFrom('auth_users')
+        .select(['email', 'is_active', 'hashed_password'])
+        .where('id', '=', userId)
+        .executeTakeFirst();
+      if (!row || !fromDbBool(row.is_active)) {
+        // The caller was authenticated a moment ago; the account is gone or deactivated since.
+        throw new AuthKitError('invalid_token', 'The access token is no longer valid', { reason: 'revoked' });
+      }
+      if (!(await passwords.verify(row.hashed_password, currentPassword))) {
+        throw new AuthKitError('invalid_current_password', 'The current password is not correct');
+      }
+      const hashed = await passwords.hash(newPassword);
+      const now = clock();
+      const at = toDbTime(now);
+      const keep = typeof currentSessionId === 'string' && currentSessionId !== '' ? currentSessionId : null;
+      const result = await kdb.transaction().execute(async (trx) => {
+        // Conditional on the hash we verified: of two concurrent changes, the second finds it gone.
+        const updated = await trx
+          .updateTable('auth_users')
+          .set((eb) => ({ hashed_password: hashed, updated_at: at, token_version: eb('token_version', '+', 1) }))
+          .where('id', '=', userId)
+          .where('hashed_password', '=', row.hashed_password)
+          .where('is_active', '=', toDbBool(true))
+          .returning('token_version')
+          .executeTakeFirst();
+        if (!updated) return null;
+        const version = Number(updated.token_version);
+        await revokeUserSessions(trx, userId, now, { exceptFamilyId: keep });
+        // The kept session follows the new version, so its refresh token goes on working.
+        const kept =
+          keep === null
+            ? undefined
+            : await trx
+                .updateTable('auth_sessions')
+                .set({ token_version: version })
+                .where('user_id', '=', userId)
+                .where('family_id', '=', keep)
+                .where('used_at', 'is', null)
+                .where('revoked_at', 'is', null)
+                .where('expires_at', '>', at)
+                .returning('family_id')
+                .executeTakeFirst();
+        return { version, sessionId: kept?.family_id };
+      });
+      if (!result) throw new AuthKitError('invalid_current_password', 'The current password is not correct');
+      await emit('password_changed', { userId, email: row.email });
+      // The caller's own access token carries the old version and is now refused: hand out a new one.
+      return tokens.createAccessToken({ id: userId, tokenVersion: result.version, sessionId: result.sessionId });
+    },
+
+    async requestPasswordReset(email) {
+      if (typeof sendPasswordResetEmail !== 'function') {
+        throw new AuthKitError(
+          'configuration_error',
+          'requestPasswordReset needs the `sendPasswordResetEmail` option of createAuth',
+        );
+      }
+      const data = parseInput(emailSchema, { email });
+      const row = await kdb.selectFrom('auth_users').select(USER_COLUMNS).where('email', '=', data.email).executeTakeFirst();
+      // Unknown or deactivated: nothing happens, and nothing tells the caller so.
+      if (!row || !fromDbBool(row.is_active)) return;
+      const now = clock();
+      const token = generateOpaqueToken();
+      const expiresAt = new Date(now.getTime() + resetLifetimeMs);
+      await kdb
+        .insertInto('auth_password_reset_tokens')
+        .values({
+          id: newRowId(),
+          user_id: Number(row.id),
+          token_hash: hashOpaqueToken(token),
+          created_at: toDbTime(now),
+          expires_at: toDbTime(expiresAt),
+          used_at: null,
+        })
+        .execute();
+      await sendPasswordResetEmail({ user: toUser(row), token, expiresAt });
+    },
+
+    async resetPassword(token, newPassword) {
+      const presented = requireString(token, 'token');
+      const data = parseInput(newPasswordSchema, { newPassword });
+      if (!isOpaqueToken(presented)) throw invalidGrant('reset');
+      const now = clock();
+      const at = toDbTime(now);
+      const row = await kdb
+        .selectFrom('auth_password_reset_tokens as t')
+        .innerJoin('auth_users as u', 'u.id', 't.user_id')
+        .select(['t.id', 't.user_id', 't.expires_at', 't.used_at', 'u.is_active', 'u.email'])
+        .where('t.token_hash', '=', hashOpaqueToken(presented))
+        .executeTakeFirst();
+      // Checked before hashing, so garbage tokens cost no argon2.
+      if (!row || row.used_at !== null || fromDbTime(row.expires_at) <= now || !fromDbBool(row.is_active)) {
+        throw invalidGrant('reset');
+      }
+      const hashed = await passwords.hash(data.newPassword);
+      const userId = Number(row.user_id);
+      await kdb.transaction().execute(async (trx) => {
+        // The claim: of two concurrent uses of one token, exactly one gets the row.
+        const claimed = await trx
+          .updateTable('auth_password_reset_tokens')
+          .set({ used_at: at })
+          .where('id', '=', row.id)
+          .where('used_at', 'is', null)
+          .where('expires_at', '>', at)
+          .returning('id')
+          .executeTakeFirst();
+        if (!claimed) throw invalidGrant('reset');
+        const user = await trx
+          .updateTable('auth_users')
+          .set((eb) => ({ hashed_password: hashed, updated_at: at, token_version: eb('token_version', '+', 1) }))
+          .where('id', '=', userId)
+          .where('is_active', '=', toDbBool(true))
+          .returning('id')
+          .executeTakeFirst();
+        if (!user) throw invalidGrant('reset');
+        await revokeUserSessions(trx, userId, now);
+        // Any other outstanding reset link of this account dies with this one.
+        await trx
+          .updateTable('auth_password_reset_tokens')
+          .set({ used_at: at })
+          .where('user_id', '=', userId)
+          .where('used_at', 'is', null)
+          .execute();
+      });
+      await emit('password_reset', { userId, email: row.email });
+    },
+  };
+  return Object.freeze(lifecycle);
+}
