@@ -148,6 +148,7 @@ export type {
 } from './password-reset.js';
 export { EmailSchema, normalizeEmail, passwordSchema, type PasswordPolicy } from './schemas.js';
 export type { ActiveSession, ClientContext, TokenResponse } from './sessions.js';
+export { listActiveSessions, revokeAllSessions } from './sessions.js';
 export {
   DEFAULT_SEED_BATCH_SIZE,
   GENERATED_PASSWORD_LENGTH,

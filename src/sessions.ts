@@ -321,6 +321,77 @@ export async function revokeUserSessions(
   return activeFamilies(rows, now);
 }
 
+/**
+ * The active sessions of a user (one per live login: not spent, not revoked, not expired at
+ * `now`), newest first. `auth.listSessions` is this on the auth clock; tools that hold no JWT
+ * secret (the `auth-kit` command) call it directly.
+ *
+ * @example
+ * ```ts
+ * const sessions = await listActiveSessions(db, user.id, { now: new Date() });
+ * for (const s of sessions) console.log(s.id, s.clientAddress, s.userAgent, s.expiresAt);
+ * ```
+ */
+export async function listActiveSessions(
+  db: Kysely<any>,
+  userId: number,
+  options: { readonly now?: Date; readonly currentSessionId?: string | null } = {},
+): Promise<ActiveSession[]> {
+  assertUserId(userId);
+  const currentSessionId = options.currentSessionId ?? null;
+  const at = toDbTime(options.now ?? new Date());
+  const rows = await (db as Kysely<AuthKitDatabase>)
+    .selectFrom('auth_sessions')
+    .select(['family_id', 'created_at', 'last_used_at', 'expires_at', 'client_address', 'user_agent'])
+    .where('user_id', '=', userId)
+    .where('used_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', at)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  return rows.map((r) => ({
+    id: r.family_id,
+    createdAt: fromDbTime(r.created_at),
+    lastUsedAt: r.last_used_at === null ? null : fromDbTime(r.last_used_at),
+    expiresAt: fromDbTime(r.expires_at),
+    clientAddress: r.client_address,
+    userAgent: r.user_agent,
+    current: currentSessionId !== null && r.family_id === currentSessionId,
+  }));
+}
+
+/**
+ * Logs a user out everywhere, in one transaction: revokes every session and moves the user's
+ * token version on, so every access token issued so far is refused (S15). Returns the number of
+ * active sessions revoked, or null when there is no such user. `auth.logoutAll` is this on the
+ * auth clock (plus its `logout` event); tools that hold no JWT secret call it directly.
+ *
+ * @example
+ * ```ts
+ * const revoked = await revokeAllSessions(db, user.id, { now: new Date() }); // e.g. 2
+ * ```
+ */
+export async function revokeAllSessions(
+  db: Kysely<any>,
+  userId: number,
+  options: { readonly now?: Date } = {},
+): Promise<number | null> {
+  assertUserId(userId);
+  const now = options.now ?? new Date();
+  return (db as Kysely<AuthKitDatabase>).transaction().execute(async (trx) => {
+    // Moving the token version on cuts off every access token issued so far (S15).
+    const user = await trx
+      .updateTable('auth_users')
+      .set((eb) => ({ token_version: eb('token_version', '+', 1) }))
+      .where('id', '=', userId)
+      .returning('id')
+      .executeTakeFirst();
+    if (!user) return null;
+    return revokeUserSessions(trx, userId, now);
+  });
+}
+
 /** Options of {@link createSessionManager}. */
 export interface SessionManagerOptions {
   readonly clock: Clock;
@@ -513,29 +584,7 @@ export function createSessionManager(db: Kysely<any>, options: SessionManagerOpt
       if (revoked > 0) await emit('logout', { userId: Number(row.user_id) });
     },
 
-    async list(userId, { currentSessionId = null } = {}) {
-      assertUserId(userId);
-      const at = toDbTime(clock());
-      const rows = await kdb
-        .selectFrom('auth_sessions')
-        .select(['family_id', 'created_at', 'last_used_at', 'expires_at', 'client_address', 'user_agent'])
-        .where('user_id', '=', userId)
-        .where('used_at', 'is', null)
-        .where('revoked_at', 'is', null)
-        .where('expires_at', '>', at)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .execute();
-      return rows.map((r) => ({
-        id: r.family_id,
-        createdAt: fromDbTime(r.created_at),
-        lastUsedAt: r.last_used_at === null ? null : fromDbTime(r.last_used_at),
-        expiresAt: fromDbTime(r.expires_at),
-        clientAddress: r.client_address,
-        userAgent: r.user_agent,
-        current: currentSessionId !== null && r.family_id === currentSessionId,
-      }));
-    },
+    list: (userId, { currentSessionId = null } = {}) => listActiveSessions(kdb, userId, { now: clock(), currentSessionId }),
 
     async revoke(userId, sessionId) {
       assertUserId(userId);
@@ -552,19 +601,7 @@ export function createSessionManager(db: Kysely<any>, options: SessionManagerOpt
     },
 
     async logoutAll(userId) {
-      assertUserId(userId);
-      const now = clock();
-      const revoked = await kdb.transaction().execute(async (trx) => {
-        // Moving the token version on cuts off every access token issued so far (S15).
-        const user = await trx
-          .updateTable('auth_users')
-          .set((eb) => ({ token_version: eb('token_version', '+', 1) }))
-          .where('id', '=', userId)
-          .returning('id')
-          .executeTakeFirst();
-        if (!user) return null;
-        return revokeUserSessions(trx, userId, now);
-      });
+      const revoked = await revokeAllSessions(kdb, userId, { now: clock() });
       if (revoked === null) return 0;
       await emit('logout', { userId });
       return revoked;

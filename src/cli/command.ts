@@ -16,13 +16,15 @@ export interface ArgDef {
   readonly short?: string;
   /** Shown in help only; the command applies defaults itself. */
   readonly defaultText?: string;
+  /** A string option that may be given several times; its value is the list (empty when absent). */
+  readonly multiple?: boolean;
 }
 
 export type ArgDefs = Readonly<Record<string, ArgDef>>;
 
 /** The parsed values of a command's options (plus the global ones). */
 export type ArgValues<A extends ArgDefs> = {
-  [K in keyof A]: A[K]['type'] extends 'boolean' ? boolean : string | undefined;
+  [K in keyof A]: A[K]['type'] extends 'boolean' ? boolean : A[K] extends { multiple: true } ? string[] : string | undefined;
 } & GlobalValues;
 
 /** A positional argument. */
@@ -178,7 +180,7 @@ export function renderHelp(cmd: AnyCommand, path: string, s: Style): string {
 
 /** The parsed command line of one command. */
 export interface ParsedArgs {
-  readonly values: Record<string, string | boolean | undefined>;
+  readonly values: Record<string, string | string[] | boolean | undefined>;
   readonly positionals: string[];
 }
 
@@ -190,7 +192,10 @@ export interface ParsedArgs {
 export function parseCommandArgs(cmd: AnyCommand, argv: readonly string[]): ParsedArgs {
   const defs: ArgDefs = { ...GLOBAL_ARGS, ...((cmd.args ?? {}) as ArgDefs) };
   const options = Object.fromEntries(
-    Object.entries(defs).map(([name, def]) => [name, def.short ? { type: def.type, short: def.short } : { type: def.type }]),
+    Object.entries(defs).map(([name, def]) => [
+      name,
+      { type: def.type, ...(def.short ? { short: def.short } : {}), ...(def.multiple ? { multiple: true } : {}) },
+    ]),
   );
   let parsed;
   try {
@@ -212,10 +217,10 @@ export function parseCommandArgs(cmd: AnyCommand, argv: readonly string[]): Pars
     }
     throw new UsageError('could not parse the arguments');
   }
-  const values: Record<string, string | boolean | undefined> = {};
+  const values: Record<string, string | string[] | boolean | undefined> = {};
   for (const [name, def] of Object.entries(defs)) {
-    const value = (parsed.values as Record<string, string | boolean | undefined>)[name];
-    values[name] = def.type === 'boolean' ? value === true : (value as string | undefined);
+    const value = (parsed.values as Record<string, string | string[] | boolean | undefined>)[name];
+    values[name] = def.type === 'boolean' ? value === true : def.multiple ? ((value as string[] | undefined) ?? []) : (value as string | undefined);
   }
   return { values, positionals: parsed.positionals };
 }

@@ -20,7 +20,7 @@ import { Output } from './output.js';
 const root = defineCommand({
   meta: {
     name: 'auth-kit',
-    description: 'seed and manage auth-kit users, apply migrations, make secrets',
+    description: 'seed and manage auth-kit users and sessions, read events and status, apply migrations, make secrets',
     details:
       'Works on the database your app uses: --database-url, else DATABASE_URL, else ./app.db (SQLite).\n' +
       'Exit codes: 0 success, 1 failure, 2 usage error.',
@@ -29,12 +29,16 @@ const root = defineCommand({
       'auth-kit seed --count 10 --json',
       'auth-kit users list --database-url postgres://app@localhost/app',
       'auth-kit migrate --status',
+      'auth-kit events list --since 24h --type login_failed',
+      'JWT_SECRET_KEY=… auth-kit status',
       'auth-kit secret',
     ],
   },
   subCommands: {
     seed: { description: 'Create test users (next free test<N>@example.com, or from a file)', load: () => import('./commands/seed.js') },
-    users: { description: 'List users, activate or deactivate one, set a password', load: () => import('./commands/users.js') },
+    users: { description: 'List users, activate or deactivate one, set a password, see or end sessions', load: () => import('./commands/users.js') },
+    events: { description: 'List auth events (logins, failures, logouts, …) or prune old ones', load: () => import('./commands/events.js') },
+    status: { description: 'Check auth end to end: counts, token self-test, configuration issues', load: () => import('./commands/status.js') },
     migrate: { description: "Apply auth-kit's migrations, or show their status", load: () => import('./commands/migrate.js') },
     secret: { description: 'Print a new random secret for JWT_SECRET_KEY', load: () => import('./commands/secret.js') },
   },

@@ -2,19 +2,20 @@
  * What the `users` commands share: the database (which must exist and be migrated), the user
  * service built as the app builds it, and finding a user by email or id.
  */
+import type { Kysely } from 'kysely';
 import { type User, type UserService, createUserService } from 'auth-kit';
 import { CliError, type RunContext } from './command.js';
 import { databaseUrlOf, openCommandDatabase, passwordOptionsFromEnv, requireMigrated, withDatabase } from './database.js';
 
-/** Opens the migrated database, runs `task` with a user service over it, closes the database. */
+/** Opens the migrated database, runs `task` with a user service over it (and the handle), closes the database. */
 export async function withUsers<T>(
   ctx: RunContext<any>,
-  task: (users: UserService, label: string) => Promise<T>,
+  task: (users: UserService, label: string, db: Kysely<any>) => Promise<T>,
 ): Promise<T> {
   const opened = (await openCommandDatabase(databaseUrlOf(ctx.args['database-url'], ctx.io.env), ctx.io, { missingFile: 'existing' }))!;
   return withDatabase(opened, async (o) => {
     await requireMigrated(o);
-    return task(createUserService(o.db, passwordOptionsFromEnv(ctx.io.env)), o.label);
+    return task(createUserService(o.db, passwordOptionsFromEnv(ctx.io.env)), o.label, o.db);
   });
 }
 
