@@ -1,4 +1,6 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely, type Selectable } from 'kysely';
+import type { AuthUsersTable } from './database/types.js';
+import { createVerifiedTokenCache } from './verified-tokens.js';
 import { systemClock, type Clock } from './clock.js';
 import { type Settings, type SettingsInput, resolveSettings } from './config.js';
 import { fromDbBool } from './database/dialect.js';
@@ -93,6 +95,8 @@ export interface Auth {
   resetPassword(token: string, newPassword: string): Promise<void>;
 }
 
+type UserWithVersionRow = Pick<Selectable<AuthUsersTable>, (typeof USER_COLUMNS)[number] | 'token_version'>;
+
 const INCORRECT = 'Incorrect email or password';
 
 function requireField(value: unknown, name: string): string {
@@ -161,6 +165,15 @@ export function createAuth(options: AuthOptions): Auth {
     emit,
   });
 
+  // authenticate runs on every protected request: its user lookup is compiled once, and the
+  // signature check is memoised per exact token string (revocation is still read every time).
+  const verifiedTokens = createVerifiedTokenCache();
+  const userByIdSql = kdb
+    .selectFrom('auth_users')
+    .select([...USER_COLUMNS, 'token_version'])
+    .where('id', '=', 0)
+    .compile().sql;
+
   const auth: Auth = {
     settings,
     db,
@@ -210,12 +223,16 @@ export function createAuth(options: AuthOptions): Auth {
     },
 
     async authenticateWithClaims(token) {
-      const claims = await tokens.verifyAccessToken(token);
-      const row = await kdb
-        .selectFrom('auth_users')
-        .select([...USER_COLUMNS, 'token_version'])
-        .where('id', '=', Number(claims.sub))
-        .executeTakeFirst();
+      const now = Math.floor(clock().getTime() / 1000);
+      let claims = verifiedTokens.get(token, now);
+      if (claims === undefined) {
+        claims = await tokens.verifyAccessToken(token);
+        verifiedTokens.set(token, claims);
+      }
+      const { rows } = await kdb.executeQuery<UserWithVersionRow>(
+        CompiledQuery.raw(userByIdSql, [Number(claims.sub)]),
+      );
+      const row = rows[0];
       if (!row || !fromDbBool(row.is_active) || Number(row.token_version) !== claims.ver) {
         throw new AuthKitError('invalid_token', 'The access token is no longer valid', { reason: 'revoked' });
       }
