@@ -63,9 +63,10 @@ function logError(error: unknown): void {
 }
 
 /**
- * The auth routes as an Express Router: `POST /register`, `POST /token`, `GET /me`. Works with or
+ * The auth routes as an Express Router: `POST /register`, `POST /token`, `GET /me`, the session
+ * and password routes, and the status route when `options.status` asks for it. Works with or
  * without the app's own body parsers, mounted before or after them. Other paths fall through to
- * the app (its normal 404).
+ * the app (its normal 404). Options are checked now: a bad one throws here, not at a request.
  *
  * @example
  * ```ts
@@ -87,7 +88,9 @@ export function authRoutes(auth: Auth, options: AuthHttpOptions = {}): Router {
           headers: req.headers,
           query: q < 0 ? '' : req.url.slice(q + 1),
           body: bodyOf(req),
-          remoteAddress: req.ip,
+          // The socket's peer, not req.ip: auth-kit applies its own trustedProxies setting.
+          remoteAddress: req.socket.remoteAddress,
+          params: req.params as Record<string, string | undefined>,
         })
         .then((response) => send(res, response, options), next);
     });

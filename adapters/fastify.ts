@@ -41,8 +41,10 @@ function send(request: FastifyRequest, reply: FastifyReply, response: AuthHttpRe
 }
 
 /**
- * The auth routes as a Fastify plugin: `POST /register`, `POST /token`, `GET /me`. It is
- * encapsulated (not wrapped in fastify-plugin): its content-type parsing, which hands the raw body
+ * The auth routes as a Fastify plugin: `POST /register`, `POST /token`, `GET /me`, the session
+ * and password routes, and the status route when `options.status` asks for it (options are
+ * checked when `authRoutes` is called, before `register`). It is encapsulated (not wrapped in
+ * fastify-plugin): its content-type parsing, which hands the raw body
  * to auth-kit (size counted as it streams), applies inside it only, so the app's own parsers
  * (`@fastify/formbody`, custom ones) neither affect it nor are affected. The prefix is the app's.
  *
@@ -71,7 +73,9 @@ export function authRoutes(auth: Auth, options: AuthHttpOptions = {}): FastifyPl
             headers: request.headers,
             query: q < 0 ? '' : request.url.slice(q + 1),
             body: bodyOf(request),
-            remoteAddress: request.ip,
+            // The socket's peer, not request.ip: auth-kit applies its own trustedProxies setting.
+            remoteAddress: request.socket.remoteAddress,
+            params: request.params as Record<string, string | undefined>,
           });
           return send(request, reply, response, options);
         },

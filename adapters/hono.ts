@@ -62,6 +62,8 @@ async function bodyOf(c: Context): Promise<AuthHttpBody> {
 
 function send(c: Context, response: AuthHttpResponse, options: AuthHttpOptions): Response {
   if (response.error !== undefined) (options.onError ?? logError)(response.error);
+  // A 204 must have no body at all: the Fetch Response refuses even an empty string.
+  if (response.status === 204) return c.body(null, 204, response.headers);
   return c.body(response.body, response.status as ContentfulStatusCode, response.headers);
 }
 
@@ -77,8 +79,10 @@ function remoteAddressOf(c: Context): string | undefined {
 }
 
 /**
- * The auth routes as a Hono app: `POST /register`, `POST /token`, `GET /me`. Works whether or not
+ * The auth routes as a Hono app: `POST /register`, `POST /token`, `GET /me`, the session and
+ * password routes, and the status route when `options.status` asks for it. Works whether or not
  * the app's middleware already read the body. Other paths are the app's (its normal 404).
+ * Options are checked now: a bad one throws here, not at a request.
  *
  * @example
  * ```ts
@@ -100,6 +104,7 @@ export function authRoutes(auth: Auth, options: AuthHttpOptions = {}): Hono {
         query: q < 0 ? '' : url.slice(q + 1),
         body: await bodyOf(c),
         remoteAddress: remoteAddressOf(c),
+        params: c.req.param(),
       });
       return send(c, response, options);
     });

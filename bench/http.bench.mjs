@@ -5,6 +5,10 @@
 //   2. POST /auth/token req/s ÷ raw @node-rs/argon2 verify rate, same parameters (m=19456, t=2,
 //      p=1) and the same concurrency                                         target ≥ 0.8
 //   3. p99 latency of a trivial route while /auth/token is saturated        target < 20 ms
+//   4. POST /auth/token grant_type=refresh_token req/s ÷ the access-token issuance rate
+//      (auth.tokens.createAccessToken in this process, same run)            report only
+//      Refresh tokens rotate, so every request spends a token returned by an earlier response:
+//      REFRESH_CONNECTIONS chains run side by side (one per connection's worth of tokens).
 //
 // Run: npm run bench            (builds, then every bench file)
 //      npm run build && node bench/run.mjs http
@@ -34,6 +38,7 @@ const PASSWORD = 'correct horse battery staple http';
 const ARGON2 = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
 const ME_CONNECTIONS = 10;
+const REFRESH_CONNECTIONS = 10;
 const USER_JSON = {
   id: 1,
   email: EMAIL,
@@ -147,6 +152,58 @@ async function measureAuthenticate(dir, secret) {
   }
 }
 
+/**
+ * auth.tokens.createAccessToken() per second in this process: what a refresh must do at least
+ * (sign one access token), without the HTTP request and the database write around it.
+ */
+async function measureIssuance(dir, secret) {
+  const { createAuth, migrate, openDatabase } = await import('auth-kit');
+  const db = openDatabase(`sqlite:///${dir}/issuance.db`);
+  try {
+    await migrate(db);
+    const auth = createAuth({ db, settings: { jwtSecretKey: secret } });
+    const run = () => auth.tokens.createAccessToken({ id: 1, tokenVersion: 0, sessionId: 'bench-session-id-00000' });
+    await measureRate(run, { durationMs: 500, concurrency: REFRESH_CONNECTIONS });
+    return (await measureRate(run, { durationMs: SECONDS * 1000, concurrency: REFRESH_CONNECTIONS })).rate;
+  } finally {
+    await db.destroy();
+  }
+}
+
+/**
+ * POST /auth/token with grant_type=refresh_token under autocannon. Each request takes a refresh
+ * token from a pool and its response puts the next one back, so the pool holds one live chain per
+ * connection (a spent token is never sent: reuse would revoke the chain and fail the run).
+ */
+async function refreshLoad(server, duration) {
+  const pool = [];
+  for (let i = 0; i < REFRESH_CONNECTIONS; i++) {
+    const res = await fetch(`${server.url}/auth/token`, TOKEN_REQUEST);
+    if (!res.ok) throw new Error(`login for the refresh chains: ${res.status} ${await res.text()}`);
+    pool.push((await res.json()).refresh_token);
+  }
+  return load({
+    url: server.url,
+    connections: REFRESH_CONNECTIONS,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        path: '/auth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        setupRequest(req) {
+          const token = pool.pop();
+          if (token === undefined) throw new Error('refresh bench: no unspent refresh token left');
+          return { ...req, body: `grant_type=refresh_token&refresh_token=${token}` };
+        },
+        onResponse(status, body) {
+          if (status === 200) pool.push(JSON.parse(body).refresh_token);
+        },
+      },
+    ],
+  });
+}
+
 const TOKEN_BODY = new URLSearchParams({ grant_type: 'password', username: EMAIL, password: PASSWORD }).toString();
 const TOKEN_REQUEST = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: TOKEN_BODY };
 
@@ -168,6 +225,8 @@ async function main() {
     console.log(
       `auth.authenticate() alone, in-process (JWT verify + SQLite user lookup, ${ME_CONNECTIONS} concurrent): ${formatRate(authenticateRate)}`,
     );
+    const issuanceRate = await measureIssuance(tmp.path, secret);
+    console.log(`auth.tokens.createAccessToken() alone, in-process (${REFRESH_CONNECTIONS} concurrent): ${formatRate(issuanceRate)}`);
 
     for (const adapter of ADAPTERS) {
       heading(adapter);
@@ -232,6 +291,24 @@ async function main() {
           value: formatRatio(tokenRun.rate / rawRate),
           target: '≥ 0.80',
           verdict: verdict(tokenRun.rate / rawRate, 0.8),
+        });
+
+        // 4. The refresh grant (a database write per request: spend one row, insert the next)
+        // against signing an access token alone. Measured before the flood below, which leaves
+        // hashes queued in the server for a while.
+        await refreshLoad(server, 1);
+        const refreshRun = await refreshLoad(server, SECONDS);
+        console.log(
+          `  POST /auth/token (refresh_token) ${formatRate(refreshRun.rate)} (${REFRESH_CONNECTIONS} chains) vs createAccessToken ${formatRate(issuanceRate)}`,
+        );
+        rows.push({
+          adapter,
+          metric: `refresh grant ÷ access-token issuance (${REFRESH_CONNECTIONS} concurrent)`,
+          subject: formatRate(refreshRun.rate),
+          baseline: formatRate(issuanceRate),
+          value: formatRatio(refreshRun.rate / issuanceRate, 3),
+          target: 'report only',
+          verdict: '',
         });
 
         // 3. A trivial route's p99 while /token is flooded (4× the concurrency it can serve).

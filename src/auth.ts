@@ -12,15 +12,20 @@ import {
   type SendPasswordResetEmail,
   createPasswordLifecycle,
 } from './password-reset.js';
-import { parseInput, userSchemas, normalizeEmail } from './schemas.js';
+import {
+  type AuthEventHook,
+  type AuthEventLogger,
+  type EventRecorder,
+  type PruneEventsOptions,
+  createEventRecorder,
+} from './events.js';
+import { type LoginInput, type RegisterInput, createLoginFlows } from './login.js';
 import {
   type ActiveSession,
   type ClientContext,
   type EmitSessionEvent,
   type TokenResponse,
-  cleanContext,
   createSessionManager,
-  ignoreSessionEvent,
 } from './sessions.js';
 import { type AccessTokenClaims, type AccessTokenResponse, type TokenService, createTokenService } from './tokens.js';
 import { USER_COLUMNS, type User, asAuthDb, toUser } from './user-store.js';
@@ -36,20 +41,17 @@ export interface AuthOptions {
   readonly clock?: Clock;
   /** The app's mailer for {@link Auth.requestPasswordReset}; without it that call fails with `configuration_error`. */
   readonly sendPasswordResetEmail?: SendPasswordResetEmail;
+  /**
+   * Called after each auth event is stored in `auth_events` (for the app's own logging or
+   * alerting). Not awaited; an exception or rejection in it goes to `eventLogger` and never
+   * breaks the request.
+   */
+  readonly onEvent?: AuthEventHook;
+  /** Where a failing `onEvent` is reported. Default: `console.error` with the event type only. */
+  readonly eventLogger?: AuthEventLogger;
 }
 
-/** Public registration input: privileged fields (`isActive`, `id`, …) are ignored (S7). */
-export interface RegisterInput {
-  readonly email: string;
-  readonly password: string;
-  readonly fullName?: string | null;
-}
-
-/** The resource-owner password credentials of a login (RFC 6749 4.3). `username` is the email. */
-export interface LoginInput {
-  readonly username: string;
-  readonly password: string;
-}
+export type { LoginInput, RegisterInput } from './login.js';
 
 /** The auth-kit instance: services and the flows every interface shares. Create with {@link createAuth}. */
 export interface Auth {
@@ -59,11 +61,20 @@ export interface Auth {
   readonly tokens: TokenService;
   readonly passwords: PasswordHasher;
   readonly clock: Clock;
-  /** Creates an active account from public input. */
-  register(input: RegisterInput): Promise<User>;
+  /** True when `createAuth` was given `sendPasswordResetEmail`, so password reset can be offered. */
+  readonly passwordResetEnabled: boolean;
+  /** The event log (S19): every flow below records into it. `list` pages it, `prune` deletes old events. */
+  readonly events: Pick<EventRecorder, 'list' | 'prune'>;
+  /**
+   * Creates an active account from public input and records `user_registered` with `context`.
+   * With `maxRegistrationsPerAddress` set, too many from one address → `too_many_attempts`.
+   */
+  register(input: RegisterInput, context?: ClientContext): Promise<User>;
   /**
    * Checks the password and starts a session: an access token (whose `sid` claim is the session
-   * id) and a refresh token. Any failure is `invalid_credentials`. `context` is stored on the session.
+   * id) and a refresh token. Any failure is `invalid_credentials`. `context` is stored on the session
+   * and on the `login_succeeded` / `login_failed` event. Too many recent failures for the email
+   * (or, when configured, from the address) → `too_many_attempts` with `retryAfterSeconds` (S18).
    */
   login(input: LoginInput, context?: ClientContext): Promise<TokenResponse>;
   /** Verifies a bearer token and loads its user; a deactivated user or an older token is `invalid_token`. */
@@ -76,7 +87,7 @@ export interface Auth {
    */
   refresh(refreshToken: string, context?: ClientContext): Promise<TokenResponse>;
   /** Ends the refresh token's session. Resolves the same way whether or not the token was valid. */
-  logout(refreshToken: string): Promise<void>;
+  logout(refreshToken: string, context?: ClientContext): Promise<void>;
   /** The user's active sessions, newest first; `current` marks `currentSessionId`. */
   listSessions(userId: number, options?: { readonly currentSessionId?: string | null }): Promise<ActiveSession[]>;
   /** Ends one of the user's sessions; false when the user has no such active session. */
@@ -93,26 +104,11 @@ export interface Auth {
   requestPasswordReset(email: string): Promise<void>;
   /** Sets a new password with a reset token, revokes every session and access token; a bad token is `invalid_grant`. */
   resetPassword(token: string, newPassword: string): Promise<void>;
+  /** Deletes events created before `olderThan`; returns how many (see {@link pruneEvents}). */
+  pruneEvents(options: PruneEventsOptions): Promise<number>;
 }
 
 type UserWithVersionRow = Pick<Selectable<AuthUsersTable>, (typeof USER_COLUMNS)[number] | 'token_version'>;
-
-const INCORRECT = 'Incorrect email or password';
-
-function requireField(value: unknown, name: string): string {
-  if (value !== undefined && value !== null && typeof value !== 'string') {
-    // Never coerced (S6): a number or an object is a malformed request, not a missing field.
-    throw new AuthKitError('validation_failed', `The ${name} must be a string`, {
-      issues: [{ path: name, message: 'Must be a string' }],
-    });
-  }
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new AuthKitError('invalid_request', `The ${name} is required`, {
-      issues: [{ path: name, message: 'Required' }],
-    });
-  }
-  return value;
-}
 
 /**
  * Creates auth-kit over the app's Kysely handle. Settings are validated here; a weak secret or
@@ -122,7 +118,7 @@ function requireField(value: unknown, name: string): string {
  * ```ts
  * const db = openDatabase(process.env.DATABASE_URL ?? 'sqlite:///./app.db');
  * await migrate(db);
- * const auth = createAuth({ db, settings: loadSettings() });
+ * const auth = createAuth({ db, settings: loadSettings(), onEvent: (e) => log.info({ auth: e.type, user: e.userId }) });
  * await auth.register({ email: 'ada@example.com', password: 'correct horse battery staple' });
  * const { accessToken } = await auth.login({ username: 'ada@example.com', password: 'correct horse battery staple' });
  * const me = await auth.authenticate(accessToken);
@@ -131,6 +127,11 @@ function requireField(value: unknown, name: string): string {
 export function createAuth(options: AuthOptions): Auth {
   if (!options.db || typeof (options.db as Kysely<any>).selectFrom !== 'function') {
     throw new AuthKitError('configuration_error', 'createAuth needs `db`, a Kysely handle');
+  }
+  for (const name of ['onEvent', 'eventLogger', 'sendPasswordResetEmail'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new AuthKitError('configuration_error', `createAuth: \`${name}\` must be a function`);
+    }
   }
   // Every store below runs on the kit's plain handle: without the app's CamelCasePlugin & co.
   const db = asAuthDb(options.db);
@@ -143,11 +144,14 @@ export function createAuth(options: AuthOptions): Auth {
     maxConcurrent: settings.maxConcurrentHashes,
   });
   const policy = { minLength: settings.passwordMinLength };
-  // The hook point for the events store; nothing is recorded yet.
-  const emit: EmitSessionEvent = ignoreSessionEvent;
-  const users = createUserService(db, { passwords, passwordPolicy: policy, clock, emit });
+  // Every flow records into one event log. Storing is awaited and its failure fails the flow:
+  // the lockout counts these rows, so a security event is never silently lost (README, security).
+  const events = createEventRecorder(db, { clock, onEvent: options.onEvent, logger: options.eventLogger });
+  const emit: EmitSessionEvent = async (type, details) => {
+    await events.record(type, details);
+  };
+  const users = createUserService(db, { passwords, passwordPolicy: policy, clock, events });
   const tokens = createTokenService(settings, { clock });
-  const schemas = userSchemas(policy);
   const kdb = asAuthDb(db);
   const sessions = createSessionManager(db, {
     clock,
@@ -164,6 +168,7 @@ export function createAuth(options: AuthOptions): Auth {
     sendPasswordResetEmail: options.sendPasswordResetEmail,
     emit,
   });
+  const flows = createLoginFlows(db, { clock, settings, passwords, passwordPolicy: policy, users, sessions, events });
 
   // authenticate runs on every protected request: its user lookup is compiled once, and the
   // signature check is memoised per exact token string (revocation is still read every time).
@@ -181,42 +186,11 @@ export function createAuth(options: AuthOptions): Auth {
     tokens,
     passwords,
     clock,
+    passwordResetEnabled: typeof options.sendPasswordResetEmail === 'function',
+    events: Object.freeze({ list: events.list, prune: events.prune }),
 
-    async register(input) {
-      const data = parseInput(schemas.register, input);
-      return users.createUser({ email: data.email, password: data.password, fullName: data.fullName });
-    },
-
-    async login(input, context) {
-      const username = requireField(input?.username, 'username');
-      const password = requireField(input?.password, 'password');
-      const row = await kdb
-        .selectFrom('auth_users')
-        .select(['id', 'is_active', 'hashed_password', 'token_version'])
-        .where('email', '=', normalizeEmail(username))
-        .executeTakeFirst();
-      if (!row) {
-        // Same work as a known account: one argon2 verify (S10).
-        await passwords.verifyDummy(password);
-        throw new AuthKitError('invalid_credentials', INCORRECT);
-      }
-      const ok = await passwords.verify(row.hashed_password, password);
-      if (!ok || !fromDbBool(row.is_active)) throw new AuthKitError('invalid_credentials', INCORRECT);
-      if (passwords.needsRehash(row.hashed_password)) {
-        // Upgrade the stored hash to the current parameters (S3). Only if it is still the one we
-        // verified, so a concurrent password change is never overwritten.
-        const upgraded = await passwords.hash(password);
-        await kdb
-          .updateTable('auth_users')
-          .set({ hashed_password: upgraded })
-          .where('id', '=', row.id)
-          .where('hashed_password', '=', row.hashed_password)
-          .execute();
-      }
-      const response = await sessions.start({ id: Number(row.id), tokenVersion: Number(row.token_version) }, context);
-      await emit('login_succeeded', { userId: Number(row.id), email: normalizeEmail(username), ...cleanContext(context) });
-      return response;
-    },
+    register: (input, context) => flows.register(input, context),
+    login: (input, context) => flows.login(input, context),
 
     async authenticate(token) {
       return (await auth.authenticateWithClaims(token)).user;
@@ -240,13 +214,14 @@ export function createAuth(options: AuthOptions): Auth {
     },
 
     refresh: (refreshToken, context) => sessions.refresh(refreshToken, context),
-    logout: (refreshToken) => sessions.logout(refreshToken),
+    logout: (refreshToken, context) => sessions.logout(refreshToken, context),
     listSessions: (userId, listOptions) => sessions.list(userId, listOptions),
     revokeSession: (userId, sessionId) => sessions.revoke(userId, sessionId),
     logoutAll: (userId) => sessions.logoutAll(userId),
     changePassword: (userId, input, changeOptions) => lifecycle.changePassword(userId, input, changeOptions),
     requestPasswordReset: (email) => lifecycle.requestPasswordReset(email),
     resetPassword: (token, newPassword) => lifecycle.resetPassword(token, newPassword),
+    pruneEvents: (pruneOptions) => events.prune(pruneOptions),
   };
   return Object.freeze(auth);
 }

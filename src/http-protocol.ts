@@ -4,7 +4,9 @@
  * reading with a size limit, and bearer-token authentication. No framework is imported here.
  */
 import type { Auth } from './auth.js';
+import { resolveClientAddress } from './client-address.js';
 import { type AuthKitErrorCode, isAuthKitError } from './errors.js';
+import type { ClientContext } from './sessions.js';
 import type { User } from './user-store.js';
 
 /**
@@ -62,14 +64,25 @@ export interface AuthHttpRequest {
   readonly body?: AuthHttpBody;
   /** The raw query string without `?` (`''` or absent when there is none). */
   readonly query?: string;
-  /** The client address as the framework reports it (for events and throttling). */
+  /**
+   * The socket's peer address (`req.socket.remoteAddress`), never a header-derived value such as
+   * Express's `req.ip` behind `trust proxy`: auth-kit applies its own `trustedProxies` setting.
+   */
   readonly remoteAddress?: string;
+  /**
+   * The route parameters the framework matched, e.g. `{ id: '…' }` for `/sessions/:id` (adapters
+   * pass the route pattern as `path`). A caller without a framework may instead pass the concrete
+   * path (`/sessions/abc`) and leave this out.
+   */
+  readonly params?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
  * What the protocol answers: the adapter writes exactly this status, these headers and this body.
- * `error` is set only behind a 500: the unexpected error, for the adapter to hand to the
- * framework's logger. It is never serialised into `body`.
+ * `error` is an unexpected error for the adapter to hand to the framework's logger (or `onError`):
+ * set behind every 500, and behind an answer that must not reveal a failure (the app's password
+ * reset mailer throwing, which would tell the caller that the email exists). It is never
+ * serialised into `body`.
  *
  * @example
  * ```ts
@@ -79,7 +92,7 @@ export interface AuthHttpRequest {
 export interface AuthHttpResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
-  /** Serialised JSON. */
+  /** Serialised JSON (HTML for the status page; empty for 204). */
   readonly body: string;
   readonly error?: unknown;
 }
@@ -96,11 +109,41 @@ export interface AuthHttpOptions {
   /** The largest request body accepted, in bytes; larger bodies get 413. Default 16 KiB. */
   readonly maxBodyBytes?: number;
   /**
-   * Receives every unexpected error behind a `500 {"error":"server_error"}`. Default: the
+   * Receives every unexpected error behind a `500 {"error":"server_error"}`, and a failure of the
+   * app's `sendPasswordResetEmail` (answered 202 like any request, see the README). Default: the
    * framework's logger (Fastify `request.log.error`; `console.error` for Express and Hono, as
    * their default error handlers do).
    */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Mounts the auth status (opt-in; off by default): `GET <path>` answers {@link getAuthStatus} as
+   * JSON and `GET <path>.html` the {@link renderAuthDashboard} page, for requests `authorize`
+   * accepts. A `status` without `authorize` is refused when the routes are created.
+   */
+  readonly status?: AuthStatusRouteOptions;
+}
+
+/**
+ * Where the status route is mounted and who may read it. `authorize` gets the request in the
+ * framework-neutral shape and the resolved client address; it must resolve to `true` to let the
+ * request through (anything else → 403 `forbidden`). A throw is a 500, as any unexpected error.
+ *
+ * @example
+ * ```ts
+ * const status: AuthStatusRouteOptions = {
+ *   path: '/status',
+ *   authorize: async (request) => {
+ *     const who = await authenticateRequest(auth, request.headers);
+ *     return who.ok && ADMIN_EMAILS.has(who.user.email);
+ *   },
+ * };
+ * app.use('/auth', authRoutes(auth, { status }));   // GET /auth/status, GET /auth/status.html
+ * ```
+ */
+export interface AuthStatusRouteOptions {
+  /** Relative to the mount point, e.g. `/status` (letters, digits, `-`, `_`, `.`, `~` and `/` only). */
+  readonly path: string;
+  readonly authorize: (request: AuthHttpRequest, context: { readonly clientAddress: string | null }) => boolean | Promise<boolean>;
 }
 
 /**
@@ -132,6 +175,9 @@ export type HttpProblemCode =
   | 'not_found'
   | 'missing_credentials'
   | 'malformed_authorization'
+  | 'forbidden'
+  | 'session_not_found'
+  | 'password_reset_disabled'
   | 'server_error';
 
 /**
@@ -198,6 +244,9 @@ const SERVER_ERROR: HttpErrorRow = { status: 500, error: 'server_error', interna
  * | `missing_credentials` | 401 | `unauthorized`, `WWW-Authenticate: Bearer` |
  * | `malformed_authorization` | 401 | `invalid_request`, `WWW-Authenticate: Bearer error="invalid_request"` |
  * | `invalid_token` | 401 | `invalid_token`, `WWW-Authenticate: Bearer error="invalid_token"` |
+ * | `forbidden` (the status route's `authorize` said no) | 403 | `forbidden` |
+ * | `session_not_found` (not one of the caller's active sessions) | 404 | `not_found` |
+ * | `password_reset_disabled` (no `sendPasswordResetEmail`) | 404 | `not_found` |
  * | `not_found` / `method_not_allowed` | 404 / 405 | `not_found` / `invalid_request` |
  * | `body_too_large` / `unsupported_media_type` | 413 / 415 | `invalid_request` |
  * | anything else | 500 | `server_error` |
@@ -233,6 +282,10 @@ export const HTTP_ERRORS: Readonly<Record<AuthKitErrorCode | HttpProblemCode, Ht
   unsupported_grant_type: { status: 400, error: 'unsupported_grant_type' },
   missing_credentials: { status: 401, error: 'unauthorized', description: 'Authentication required', challenge: 'bare' },
   malformed_authorization: { status: 401, error: 'invalid_request', challenge: 'error' },
+  forbidden: { status: 403, error: 'forbidden', description: 'Not allowed' },
+  // Another user's session id is answered exactly like an unknown one: no oracle on session ids.
+  session_not_found: { status: 404, error: 'not_found', description: 'No such active session' },
+  password_reset_disabled: { status: 404, error: 'not_found', description: 'Password reset is not enabled' },
   not_found: { status: 404, error: 'not_found', description: 'Not found' },
   method_not_allowed: { status: 405, error: 'invalid_request' },
   body_too_large: { status: 413, error: 'invalid_request' },
@@ -257,6 +310,52 @@ const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
  */
 export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): AuthHttpResponse {
   return { status, headers: { ...BASE_HEADERS, ...headers }, body: JSON.stringify(value) };
+}
+
+/**
+ * `204 No Content`: an empty body, still `Cache-Control: no-store` and `Pragma: no-cache`.
+ *
+ * @example
+ * ```ts
+ * return noContentResponse(); // after a logout
+ * ```
+ */
+export function noContentResponse(): AuthHttpResponse {
+  return { status: 204, headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' }, body: '' };
+}
+
+/**
+ * The `Content-Security-Policy` of the status page: it loads nothing and runs nothing (the same
+ * policy as `examples/dashboard`).
+ *
+ * @example
+ * ```ts
+ * res.setHeader('Content-Security-Policy', STATUS_PAGE_CSP);
+ * ```
+ */
+export const STATUS_PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * An HTML page response: UTF-8, never cached, no sniffing, no referrer, and {@link STATUS_PAGE_CSP}.
+ *
+ * @example
+ * ```ts
+ * return htmlResponse(200, renderAuthDashboard(await getAuthStatus(auth)));
+ * ```
+ */
+export function htmlResponse(status: number, html: string): AuthHttpResponse {
+  return {
+    status,
+    headers: {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Pragma: 'no-cache',
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Content-Security-Policy': STATUS_PAGE_CSP,
+    },
+    body: html,
+  };
 }
 
 /** RFC 6750 3: quoted-string values of the challenge may hold only %x20-21 / %x23-5B / %x5D-7E. */
@@ -314,6 +413,38 @@ export function getHeader(headers: AuthHttpHeaders, name: string): string | read
 function singleHeader(headers: AuthHttpHeaders, name: string): string | undefined {
   const value = getHeader(headers, name);
   return typeof value === 'string' ? value : value?.[0];
+}
+
+/**
+ * The longest `User-Agent` passed on to the core (which also caps and cleans what it stores).
+ *
+ * @example
+ * ```ts
+ * clientContextOf(auth, { ...request, headers: { 'user-agent': 'x'.repeat(2000) } }).userAgent!.length; // 512
+ * ```
+ */
+export const MAX_USER_AGENT_LENGTH = 512;
+
+/**
+ * Where a request came from, for sessions, events and throttling: the client address from the
+ * socket's peer, believing `X-Forwarded-For` only from the proxies in `auth.settings.trustedProxies`
+ * (see {@link resolveClientAddress}), and the `User-Agent` cut to {@link MAX_USER_AGENT_LENGTH}.
+ *
+ * @example
+ * ```ts
+ * const context = clientContextOf(auth, request); // { clientAddress: '203.0.113.9', userAgent: 'curl/8.5.0' }
+ * await auth.login(credentials, context);
+ * ```
+ */
+export function clientContextOf(auth: Pick<Auth, 'settings'>, request: AuthHttpRequest): Required<ClientContext> {
+  const forwarded = getHeader(request.headers, 'x-forwarded-for');
+  const clientAddress = resolveClientAddress(
+    { remoteAddress: request.remoteAddress, headers: forwarded === undefined ? {} : { 'x-forwarded-for': forwarded } },
+    { trustedProxies: auth.settings.trustedProxies },
+  );
+  const agent = getHeader(request.headers, 'user-agent');
+  const text = typeof agent === 'string' ? agent : agent?.join(', ');
+  return { clientAddress, userAgent: text === undefined || text === '' ? null : text.slice(0, MAX_USER_AGENT_LENGTH) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,64 +3,24 @@
  * grant of `POST /token` is a new entry in {@link TOKEN_GRANTS}. The adapters register whatever
  * paths the table lists, so they never change when a route is added.
  */
-import type { Auth, RegisterInput } from './auth.js';
-import { AuthKitError } from './errors.js';
+import type { RegisterInput } from './auth.js';
+import { type AuthHttpResponse, HttpProblem, authenticateRequest, jsonResponse, userJson } from './http-protocol.js';
 import {
-  type AuthHttpRequest,
-  type AuthHttpResponse,
-  type BodyFormat,
-  HttpProblem,
-  authenticateRequest,
-  jsonResponse,
-  readParams,
-  userJson,
-} from './http-protocol.js';
-import type { AccessTokenResponse } from './tokens.js';
+  type AuthRouteContext,
+  type AuthRouteTable,
+  notAString,
+  optionalParam,
+  tokenResponse,
+} from './http-route-kit.js';
+import { SESSION_ROUTES } from './http-session-routes.js';
 
-/**
- * What a route handler gets: the auth instance, the request, and a body reader bound to the limit.
- *
- * @example
- * ```ts
- * async function handler({ auth, params }: AuthRouteContext) { const body = await params(['json']); … }
- * ```
- */
-export interface AuthRouteContext {
-  readonly auth: Auth;
-  readonly request: AuthHttpRequest;
-  /** The body as named parameters (JSON object or form fields), size and media type checked. */
-  params(accepts: readonly BodyFormat[]): Promise<Record<string, unknown>>;
-}
-
-/**
- * A route handler: returns the response, or throws an error that {@link HTTP_ERRORS} maps.
- *
- * @example
- * ```ts
- * const ping: AuthRouteHandler = async () => jsonResponse(200, { ok: true });
- * ```
- */
-export type AuthRouteHandler = (context: AuthRouteContext) => Promise<AuthHttpResponse>;
-
-/**
- * The methods a route table entry may define. HEAD is answered by GET.
- *
- * @example
- * ```ts
- * const method: AuthRouteMethod = 'POST';
- * ```
- */
-export type AuthRouteMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-/**
- * Path (relative to the mount point) → method → handler.
- *
- * @example
- * ```ts
- * const table: AuthRouteTable = { '/ping': { GET: async () => jsonResponse(200, { ok: true }) } };
- * ```
- */
-export type AuthRouteTable = Readonly<Record<string, Readonly<Partial<Record<AuthRouteMethod, AuthRouteHandler>>>>>;
+export {
+  tokenResponse,
+  type AuthRouteContext,
+  type AuthRouteHandler,
+  type AuthRouteMethod,
+  type AuthRouteTable,
+} from './http-route-kit.js';
 
 /**
  * A grant of `POST /token` (RFC 6749 4.3 and later ones): form parameters in, token response out.
@@ -72,33 +32,10 @@ export type AuthRouteTable = Readonly<Record<string, Readonly<Partial<Record<Aut
  */
 export type TokenGrantHandler = (context: AuthRouteContext, params: Record<string, unknown>) => Promise<AuthHttpResponse>;
 
-/**
- * The RFC 6749 5.1 token response: snake_case fields, `no-store` (S9).
- *
- * @example
- * ```ts
- * tokenResponse(await auth.login({ username, password })); // 200 {"access_token":…,"token_type":"bearer","expires_in":1800}
- * ```
- */
-export function tokenResponse(token: AccessTokenResponse, extra: Record<string, unknown> = {}): AuthHttpResponse {
-  return jsonResponse(200, {
-    access_token: token.accessToken,
-    token_type: token.tokenType,
-    expires_in: token.expiresIn,
-    ...extra,
-  });
-}
-
-/** RFC 6749 3.1: a parameter sent without a value is treated as omitted. Non-strings are kept (→ 422). */
-function optionalParam(params: Record<string, unknown>, name: string): unknown {
-  const value = params[name];
-  return value === '' || value === null ? undefined : value;
-}
-
-function notAString(name: string): AuthKitError {
-  return new AuthKitError('validation_failed', `The ${name} must be a string`, {
-    issues: [{ path: name, message: 'Must be a string' }],
-  });
+/** `scope` is accepted and ignored (auth-kit issues one kind of token), but never coerced. */
+function checkScope(params: Record<string, unknown>): void {
+  const scope = optionalParam(params, 'scope');
+  if (scope !== undefined && typeof scope !== 'string') throw notAString('scope');
 }
 
 /**
@@ -106,33 +43,42 @@ function notAString(name: string): AuthKitError {
  *
  * @example
  * ```ts
- * Object.keys(TOKEN_GRANTS); // ['password']
+ * Object.keys(TOKEN_GRANTS); // ['password', 'refresh_token']
  * ```
  */
 export const TOKEN_GRANTS: Readonly<Record<string, TokenGrantHandler>> = Object.freeze({
   // Resource-owner password credentials (RFC 6749 4.3). `username` is the email.
-  async password({ auth }, params) {
-    const scope = optionalParam(params, 'scope');
-    if (scope !== undefined && typeof scope !== 'string') throw notAString('scope');
-    const token = await auth.login({ username: params.username as string, password: params.password as string });
+  async password({ auth, client }, params) {
+    checkScope(params);
+    const token = await auth.login({ username: params.username as string, password: params.password as string }, client);
     return tokenResponse(token);
+  },
+  // RFC 6749 6: the refresh token is spent and the answer carries the next one (S17). A missing
+  // one is invalid_request; an unknown, spent, revoked or expired one invalid_grant.
+  async refresh_token({ auth, client }, params) {
+    checkScope(params);
+    return tokenResponse(await auth.refresh(params.refresh_token as string, client));
   },
 });
 
 /**
- * The routes mounted by every adapter's `authRoutes`. A new endpoint is a new entry here; the
- * adapters register every path listed.
+ * The routes mounted by every adapter's `authRoutes` (the opt-in status route comes on top). A new
+ * endpoint is a new entry here; the adapters register every path listed (`:id` is a path
+ * parameter, passed on as `AuthHttpRequest.params`).
  *
  * @example
  * ```ts
- * Object.keys(AUTH_ROUTES); // ['/register', '/token', '/me']
+ * Object.keys(AUTH_ROUTES);
+ * // ['/register', '/token', '/me', '/logout', '/sessions', '/sessions/:id', '/logout-all',
+ * //  '/password', '/password-reset/request', '/password-reset/confirm']
  * ```
  */
 export const AUTH_ROUTES: AuthRouteTable = Object.freeze({
   '/register': {
-    async POST({ auth, params }) {
+    async POST({ auth, params, client }) {
       // The schema keeps email, password and fullName only: privileged fields are dropped (S7).
-      const user = await auth.register((await params(['json'])) as unknown as RegisterInput);
+      const input = (await params(['json'])) as unknown as RegisterInput;
+      const user = await auth.register(input, client);
       return jsonResponse(201, userJson(user));
     },
   },
@@ -155,4 +101,5 @@ export const AUTH_ROUTES: AuthRouteTable = Object.freeze({
       return result.ok ? jsonResponse(200, userJson(result.user)) : result.response;
     },
   },
+  ...SESSION_ROUTES,
 });

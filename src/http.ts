@@ -11,11 +11,14 @@ import {
   type AuthHttpResponse,
   DEFAULT_MAX_BODY_BYTES,
   HttpProblem,
+  clientContextOf,
   errorResponse,
   readParams,
   refuseQueryCredentials,
 } from './http-protocol.js';
-import { AUTH_ROUTES, type AuthRouteContext, type AuthRouteMethod } from './http-routes.js';
+import type { AuthRouteContext, AuthRouteMethod, AuthRouteTable } from './http-route-kit.js';
+import { AUTH_ROUTES } from './http-routes.js';
+import { statusRoutes } from './http-status-route.js';
 
 export {
   DEFAULT_MAX_BODY_BYTES,
@@ -29,6 +32,7 @@ export {
   type AuthHttpOptions,
   type AuthHttpRequest,
   type AuthHttpResponse,
+  type AuthStatusRouteOptions,
   type AuthenticationResult,
   type HttpErrorRow,
   type HttpProblemCode,
@@ -58,7 +62,11 @@ export const ROUTED_METHODS: readonly string[] = Object.freeze(['GET', 'HEAD', '
  * ```
  */
 export interface AuthHandler {
-  /** The paths it answers, relative to the mount point (`/register`, `/token`, `/me`, …). */
+  /**
+   * The paths it answers, relative to the mount point (`/register`, `/token`, `/me`, …, and the
+   * status paths when mounted). `:id` in `/sessions/:id` is a path parameter in the syntax of
+   * Express, Hono and Fastify alike.
+   */
   readonly paths: readonly string[];
   /** The methods adapters should route to it for each path (see {@link ROUTED_METHODS}). */
   readonly methods: readonly string[];
@@ -68,9 +76,51 @@ export interface AuthHandler {
   handle(request: AuthHttpRequest): Promise<AuthHttpResponse>;
 }
 
+/** A table entry with path parameters, compiled for handlers called with a concrete path. */
+interface PatternRoute {
+  readonly key: string;
+  readonly segments: readonly string[];
+}
+
+function patternRoutes(table: AuthRouteTable): PatternRoute[] {
+  return Object.keys(table)
+    .filter((key) => key.includes('/:'))
+    .map((key) => ({ key, segments: key.split('/') }));
+}
+
+/** Finds the table entry of a request path: the exact key (what adapters pass), else a pattern. */
+function findRoute(
+  table: AuthRouteTable,
+  patterns: readonly PatternRoute[],
+  request: AuthHttpRequest,
+): { key: string; params: Readonly<Record<string, string | undefined>> } | undefined {
+  if (Object.hasOwn(table, request.path)) return { key: request.path, params: request.params ?? {} };
+  const parts = request.path.split('/');
+  for (const { key, segments } of patterns) {
+    if (segments.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    let match = true;
+    for (let i = 0; i < segments.length && match; i++) {
+      if (segments[i].startsWith(':')) {
+        if (parts[i] === '') match = false;
+        else {
+          try {
+            params[segments[i].slice(1)] = decodeURIComponent(parts[i]);
+          } catch {
+            match = false;
+          }
+        }
+      } else match = segments[i] === parts[i];
+    }
+    if (match) return { key, params };
+  }
+  return undefined;
+}
+
 /**
  * Creates the HTTP handler over an auth instance. Options are validated now (a bad
- * `maxBodyBytes` is a `configuration_error` at startup, not at the first request).
+ * `maxBodyBytes`, or a `status` option without `authorize`, is a `configuration_error` at
+ * startup, not at the first request).
  *
  * @example
  * ```ts
@@ -90,11 +140,17 @@ export function createAuthHandler(auth: Auth, options: AuthHttpOptions = {}): Au
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new AuthKitError('configuration_error', 'onError must be a function');
   }
+  const routes: AuthRouteTable =
+    options.status === undefined
+      ? AUTH_ROUTES
+      : Object.freeze({ ...AUTH_ROUTES, ...statusRoutes(options.status, Object.keys(AUTH_ROUTES)) });
+  const patterns = patternRoutes(routes);
 
   async function handle(request: AuthHttpRequest): Promise<AuthHttpResponse> {
     try {
-      const route = Object.hasOwn(AUTH_ROUTES, request.path) ? AUTH_ROUTES[request.path] : undefined;
-      if (!route) throw new HttpProblem('not_found', 'Not found');
+      const found = findRoute(routes, patterns, request);
+      const route = found === undefined ? undefined : routes[found.key];
+      if (!found || !route) throw new HttpProblem('not_found', 'Not found');
       const asked = request.method.toUpperCase();
       const method = (asked === 'HEAD' ? 'GET' : asked) as AuthRouteMethod;
       const run = Object.hasOwn(route, method) ? route[method] : undefined;
@@ -105,10 +161,16 @@ export function createAuthHandler(auth: Auth, options: AuthHttpOptions = {}): Au
         });
       }
       refuseQueryCredentials(request.query);
+      let client: AuthRouteContext['client'] | undefined;
       const context: AuthRouteContext = {
         auth,
         request,
         params: (accepts) => readParams(request, accepts, maxBodyBytes),
+        routeParams: found.params,
+        // Worked out on first use: GET /me, the hot path, never needs it.
+        get client() {
+          return (client ??= clientContextOf(auth, request));
+        },
       };
       return await run(context);
     } catch (err) {
@@ -117,7 +179,7 @@ export function createAuthHandler(auth: Auth, options: AuthHttpOptions = {}): Au
   }
 
   return Object.freeze({
-    paths: Object.freeze(Object.keys(AUTH_ROUTES)),
+    paths: Object.freeze(Object.keys(routes)),
     methods: ROUTED_METHODS,
     maxBodyBytes,
     handle,

@@ -33,6 +33,7 @@ export {
   type AuthHttpRequest,
   type AuthHttpResponse,
   type AuthRouteMethod,
+  type AuthStatusRouteOptions,
   type AuthenticationResult,
   type HttpErrorRow,
   type HttpProblemCode,

@@ -85,7 +85,8 @@ export interface SessionEventDetails {
 
 /**
  * Internal hook point: the flows call it after each security-relevant step. `createAuth` passes
- * one in; until the events store is wired it does nothing.
+ * one that stores the event in `auth_events` (and then calls the app's `onEvent`); a rejection
+ * (the event could not be stored) fails the flow.
  *
  * @example
  * ```ts
@@ -412,7 +413,7 @@ export interface SessionManager {
   /** Starts a family for a verified login and issues its first tokens. */
   start(subject: SessionSubject, context?: ClientContext): Promise<TokenResponse>;
   refresh(refreshToken: string, context?: ClientContext): Promise<TokenResponse>;
-  logout(refreshToken: string): Promise<void>;
+  logout(refreshToken: string, context?: ClientContext): Promise<void>;
   list(userId: number, options?: { readonly currentSessionId?: string | null }): Promise<ActiveSession[]>;
   revoke(userId: number, sessionId: string): Promise<boolean>;
   logoutAll(userId: number): Promise<number>;
@@ -570,7 +571,7 @@ export function createSessionManager(db: Kysely<any>, options: SessionManagerOpt
       return issue(Number(row.user_id), version, row.family_id, next, expiresAt, now);
     },
 
-    async logout(refreshToken) {
+    async logout(refreshToken, context) {
       const presented = requireString(refreshToken, 'refresh_token');
       // From here on, every outcome is the same for the caller: no oracle on the token (RFC 7009 2.2).
       if (!isOpaqueToken(presented)) return;
@@ -581,7 +582,7 @@ export function createSessionManager(db: Kysely<any>, options: SessionManagerOpt
         .executeTakeFirst();
       if (!row) return;
       const revoked = await revokeFamily(kdb, row.family_id, clock());
-      if (revoked > 0) await emit('logout', { userId: Number(row.user_id) });
+      if (revoked > 0) await emit('logout', { userId: Number(row.user_id), ...cleanContext(context) });
     },
 
     list: (userId, { currentSessionId = null } = {}) => listActiveSessions(kdb, userId, { now: clock(), currentSessionId }),

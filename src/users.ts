@@ -5,7 +5,8 @@ import type { AuthUsersTable } from './database/types.js';
 import { AuthKitError } from './errors.js';
 import { type PasswordHasher, createPasswordHasher } from './passwords.js';
 import { type PasswordPolicy, normalizeEmail, parseInput, userSchemas } from './schemas.js';
-import { type EmitSessionEvent, ignoreSessionEvent, revokeUserSessions } from './sessions.js';
+import type { EventRecorder } from './events.js';
+import { revokeUserSessions } from './sessions.js';
 import { USER_COLUMNS, type User, asAuthDb, toUser } from './user-store.js';
 
 export type { User } from './user-store.js';
@@ -52,8 +53,13 @@ export interface UserServiceOptions {
   readonly passwordPolicy?: PasswordPolicy;
   /** Time source for `createdAt` / `updatedAt`. */
   readonly clock?: Clock;
-  /** Internal: where `createAuth` hears of deactivations (for the event log). Default: nowhere. */
-  readonly emit?: EmitSessionEvent;
+  /**
+   * Where `user_deactivated` / `user_activated` events go (`updateUser` changing `isActive`).
+   * `createAuth`'s service records them in its event log; a standalone service records nothing
+   * unless given one, e.g. `createEventRecorder(db)`. A failure to store the event fails the call
+   * (after the update itself was written).
+   */
+  readonly events?: Pick<EventRecorder, 'record'>;
 }
 
 /** User management over the app's Kysely handle. Create with {@link createUserService}. */
@@ -63,7 +69,11 @@ export interface UserService {
   /** Case-insensitive lookup. */
   getUserByEmail(email: string): Promise<User | null>;
   getUserById(id: number): Promise<User | null>;
-  /** Updates the given fields and `updatedAt`; unknown keys → `validation_failed`. Null when no such user. */
+  /**
+   * Updates the given fields and `updatedAt`; unknown keys → `validation_failed`. Null when no such
+   * user. With an event recorder (see {@link UserServiceOptions.events}), a change of `isActive`
+   * records `user_deactivated` or `user_activated`; setting the value it already has records nothing.
+   */
   updateUser(id: number, updates: UserUpdates): Promise<User | null>;
   /** Sets `isActive = false`, invalidates the user's access tokens and revokes every session. Null when no such user. */
   deactivateUser(id: number): Promise<User | null>;
@@ -124,7 +134,7 @@ export function createUserService(db: Kysely<any>, options: UserServiceOptions =
   const kdb = asAuthDb(db);
   const passwords = options.passwords ?? createPasswordHasher();
   const clock = options.clock ?? systemClock;
-  const emit = options.emit ?? ignoreSessionEvent;
+  const events = options.events;
   const schemas = userSchemas(options.passwordPolicy ?? { minLength: 8 });
 
   async function insert(values: Insertable<AuthUsersTable>) {
@@ -179,24 +189,35 @@ export function createUserService(db: Kysely<any>, options: UserServiceOptions =
       // session: in one transaction, so no refresh can slip in between.
       const cutsOff = data.password !== undefined || data.isActive === false;
       const write = async (q: typeof kdb) => {
-        const updated = await q
-          .updateTable('auth_users')
-          .set((eb) => ({ ...values, ...(cutsOff ? { token_version: eb('token_version', '+', 1) } : {}) }))
-          .where('id', '=', id)
-          .returning(USER_COLUMNS)
-          .executeTakeFirst();
+        const update = () =>
+          q
+            .updateTable('auth_users')
+            .set((eb) => ({ ...values, ...(cutsOff ? { token_version: eb('token_version', '+', 1) } : {}) }))
+            .where('id', '=', id);
+        // Only an update that really flips `isActive` is an activation or a deactivation event:
+        // tried first, conditional on the old value, so of two concurrent flips exactly one reports it.
+        let updated =
+          data.isActive === undefined
+            ? undefined
+            : await update().where('is_active', '=', toDbBool(!data.isActive)).returning(USER_COLUMNS).executeTakeFirst();
+        const flipped = updated !== undefined;
+        updated ??= await update().returning(USER_COLUMNS).executeTakeFirst();
         if (updated && cutsOff) await revokeUserSessions(q, id, now);
-        return updated;
+        return updated === undefined ? undefined : { updated, flipped };
       };
-      let row;
+      let result;
       try {
-        row = await (cutsOff ? kdb.transaction().execute(write) : write(kdb));
+        const atomic = cutsOff || data.isActive !== undefined;
+        result = await (atomic ? kdb.transaction().execute(write) : write(kdb));
       } catch (err) {
         if (isUniqueViolation(err)) throw duplicateEmail(err);
         throw err;
       }
-      if (!row) return null;
-      if (data.isActive === false) await emit('user_deactivated', { userId: Number(row.id), email: row.email });
+      if (!result) return null;
+      const row = result.updated;
+      if (result.flipped && events) {
+        await events.record(data.isActive ? 'user_activated' : 'user_deactivated', { userId: Number(row.id), email: row.email });
+      }
       return toUser(row);
     },
 

@@ -7,118 +7,31 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Auth, createAuth, migrate } from 'auth-kit';
-import { ADAPTERS, type AdapterCase, type ParserMode, type RunningApp } from './support/adapters.js';
+import { ADAPTERS, type RunningApp } from './support/adapters.js';
+import {
+  CLOCK_START,
+  type Case,
+  USER_KEYS,
+  type World,
+  comparable,
+  expectChallenge,
+  expectError,
+  expectJsonHeaders,
+  getMe,
+  makeWorld,
+  postForm,
+  postJson,
+  registerUser,
+  tokenFor,
+} from './support/conformance.js';
 import { type TestDatabase, describeEachDialect, openSqlite } from './support/databases.js';
-import { type FakeClock, GOOD_PASSWORD, fakeClock, newSecret } from './support/helpers.js';
+import { GOOD_PASSWORD, newSecret } from './support/helpers.js';
 import { FORM, JSON_TYPE, type RawResponse, form, request } from './support/http-client.js';
 
 // ---------------------------------------------------------------------------------------------
-// The world each case runs in
+// The cases (the world they run in is test/support/conformance.ts). `core` cases also run on
+// every dialect.
 // ---------------------------------------------------------------------------------------------
-
-interface World {
-  readonly adapter: string;
-  readonly app: RunningApp;
-  readonly auth: Auth;
-  readonly clock: FakeClock;
-  /** Errors handed to `onError` (500s). */
-  readonly errors: unknown[];
-  url(path: string): string;
-  /** A fresh email, unique in this world. */
-  email(tag?: string): string;
-}
-
-let counter = 0;
-
-async function makeWorld(adapter: AdapterCase, t: TestDatabase, parsers: ParserMode = 'none'): Promise<World> {
-  await migrate(t.db);
-  const clock = fakeClock();
-  const auth = createAuth({ db: t.db, settings: { jwtSecretKey: newSecret() }, clock: clock.now });
-  const errors: unknown[] = [];
-  const app = await adapter.start(auth, { parsers, onError: (err) => errors.push(err) });
-  return {
-    adapter: adapter.name,
-    app,
-    auth,
-    clock,
-    errors,
-    url: (path) => `${app.url}${path}`,
-    email: (tag = 'user') => `${tag}-${++counter}-${adapter.name}@example.com`,
-  };
-}
-
-function postJson(w: World, path: string, value: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
-  return request(w.url(path), { method: 'POST', headers: { 'content-type': JSON_TYPE, ...headers }, body: JSON.stringify(value) });
-}
-
-function postForm(w: World, path: string, fields: Record<string, string | string[]>): Promise<RawResponse> {
-  return request(w.url(path), { method: 'POST', headers: { 'content-type': FORM }, body: form(fields) });
-}
-
-function getMe(w: World, authorization?: string | string[]): Promise<RawResponse> {
-  return request(w.url('/auth/me'), { headers: authorization === undefined ? {} : { authorization } });
-}
-
-async function registerUser(w: World, tag?: string): Promise<{ id: number; email: string; password: string }> {
-  const email = w.email(tag);
-  const res = await postJson(w, '/auth/register', { email, password: GOOD_PASSWORD });
-  expect(res.status, res.body).toBe(201);
-  return { id: res.json().id, email, password: GOOD_PASSWORD };
-}
-
-async function tokenFor(w: World, email: string, password = GOOD_PASSWORD): Promise<string> {
-  const res = await postForm(w, '/auth/token', { grant_type: 'password', username: email, password });
-  expect(res.status, res.body).toBe(200);
-  return res.json().access_token;
-}
-
-function expectJsonHeaders(res: RawResponse): void {
-  expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-  expect(res.headers['cache-control']).toBe('no-store');
-  expect(res.headers.pragma).toBe('no-cache');
-}
-
-/** An OAuth-style error: status, `{error, error_description}` (+ optional keys), no-store. */
-function expectError(res: RawResponse, status: number, error: string, extraKeys: string[] = []): any {
-  expect(res.status, res.body).toBe(status);
-  expectJsonHeaders(res);
-  const body = res.json();
-  expect(Object.keys(body).sort()).toEqual(['error', 'error_description', ...extraKeys].sort());
-  expect(body.error).toBe(error);
-  expect(typeof body.error_description).toBe('string');
-  expect(body.error_description.length).toBeGreaterThan(0);
-  return body;
-}
-
-/** What the challenge of an invalid_token / invalid_request 401 must look like (RFC 6750 3). */
-function expectChallenge(res: RawResponse, error: 'invalid_token' | 'invalid_request'): void {
-  const challenge = res.headers['www-authenticate'];
-  expect(challenge).toMatch(new RegExp(`^Bearer error="${error}", error_description="[\\x20\\x21\\x23-\\x5B\\x5D-\\x7E]+"$`));
-}
-
-/** Headers that legitimately differ between two otherwise identical responses. */
-const VOLATILE_HEADERS = new Set(['date']);
-
-function comparable(res: RawResponse) {
-  const headers: [string, string][] = [];
-  for (let i = 0; i < res.rawHeaders.length; i += 2) {
-    if (!VOLATILE_HEADERS.has(res.rawHeaders[i].toLowerCase())) headers.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-  }
-  return { status: res.status, headers, body: res.body };
-}
-
-const USER_KEYS = ['createdAt', 'email', 'fullName', 'id', 'isActive', 'updatedAt'];
-const CLOCK_START = '2030-01-01T00:00:00.000Z';
-
-// ---------------------------------------------------------------------------------------------
-// The cases. `core` cases also run on every dialect.
-// ---------------------------------------------------------------------------------------------
-
-interface Case {
-  readonly name: string;
-  readonly core?: boolean;
-  run(w: World): Promise<void>;
-}
 
 const CASES: readonly Case[] = [
   {
@@ -200,7 +113,7 @@ const CASES: readonly Case[] = [
     },
   },
   {
-    name: 'POST /token: form login → 200 {access_token, token_type, expires_in} with no-store and no-cache (S9)',
+    name: 'POST /token: form login → 200 {access_token, token_type, expires_in, refresh_token, refresh_expires_in} with no-store and no-cache (S9)',
     core: true,
     async run(w) {
       const { id, email } = await registerUser(w);
@@ -208,11 +121,15 @@ const CASES: readonly Case[] = [
       expect(res.status, res.body).toBe(200);
       expectJsonHeaders(res);
       const body = res.json();
-      expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'token_type']);
+      expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'refresh_expires_in', 'refresh_token', 'token_type']);
       expect(body.token_type).toBe('bearer');
       expect(body.expires_in).toBe(1800);
+      // Opaque, 256 bits in base64url (S17); the session lasts 14 days by default.
+      expect(body.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(body.refresh_expires_in).toBe(14 * 24 * 3600);
       const claims = await w.auth.tokens.verifyAccessToken(body.access_token);
       expect(claims.sub).toBe(String(id));
+      expect(typeof claims.sid).toBe('string');
     },
   },
   {
@@ -264,9 +181,10 @@ const CASES: readonly Case[] = [
   {
     name: 'POST /token: another grant_type is 400 unsupported_grant_type',
     async run(w) {
-      for (const grant of ['client_credentials', 'authorization_code', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'toString', '__proto__']) {
+      for (const grant of ['client_credentials', 'authorization_code', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'toString', '__proto__', 'REFRESH_TOKEN']) {
         const res = await postForm(w, '/auth/token', { grant_type: grant, username: 'a@example.com', password: GOOD_PASSWORD });
-        expectError(res, 400, 'unsupported_grant_type');
+        const body = expectError(res, 400, 'unsupported_grant_type');
+        expect(body.error_description).toContain('supported: password, refresh_token');
       }
     },
   },
@@ -540,7 +458,7 @@ for (const adapter of ADAPTERS) {
       let w: World;
       beforeAll(async () => {
         t = openSqlite('memory');
-        w = await makeWorld(adapter, t, parsers);
+        w = await makeWorld(adapter, t, { parsers });
       });
       afterAll(async () => {
         await w?.app.close();
@@ -574,6 +492,26 @@ for (const adapter of ADAPTERS) {
         expectError(await request(w.url('/auth/token'), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' }), 415, 'invalid_request');
         const big = JSON.stringify({ email: w.email(), password: GOOD_PASSWORD, fullName: 'x'.repeat(20 * 1024) });
         expectError(await request(w.url('/auth/register'), { method: 'POST', headers: { 'content-type': JSON_TYPE }, body: big }), 413, 'invalid_request');
+      });
+
+      it('the refresh grant, logout and a password change work on bodies the app already parsed', async () => {
+        const { email } = await registerUser(w);
+        const first = (await postJson(w, '/auth/token', { username: email, password: GOOD_PASSWORD })).json();
+        const byForm = await postForm(w, '/auth/token', { grant_type: 'refresh_token', refresh_token: first.refresh_token });
+        expect(byForm.status, byForm.body).toBe(200);
+        const byJson = await postJson(w, '/auth/token', { grant_type: 'refresh_token', refresh_token: byForm.json().refresh_token });
+        expect(byJson.status, byJson.body).toBe(200);
+        const changed = await postJson(
+          w,
+          '/auth/password',
+          { currentPassword: GOOD_PASSWORD, newPassword: 'saffron-harbour-58-lattice' },
+          { authorization: `Bearer ${byJson.json().access_token}` },
+        );
+        expect(changed.status, changed.body).toBe(200);
+        const logout = await postForm(w, '/auth/logout', { refresh_token: byJson.json().refresh_token });
+        expect(logout.status, logout.body).toBe(204);
+        const after = await postForm(w, '/auth/token', { grant_type: 'refresh_token', refresh_token: byJson.json().refresh_token });
+        expectError(after, 400, 'invalid_grant');
       });
 
       it("the app's own routes still get the app's parser", async () => {

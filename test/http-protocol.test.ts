@@ -95,7 +95,7 @@ describe('createAuthHandler', () => {
       expect(res.status, res.body).toBe(200);
       expect(res.headers['Cache-Control']).toBe('no-store');
       expect(res.headers.Pragma).toBe('no-cache');
-      expect(Object.keys(JSON.parse(res.body)).sort()).toEqual(['access_token', 'expires_in', 'token_type']);
+      expect(Object.keys(JSON.parse(res.body)).sort()).toEqual(['access_token', 'expires_in', 'refresh_expires_in', 'refresh_token', 'token_type']);
     }
   });
 

@@ -3,7 +3,7 @@
  * service built as the app builds it, and finding a user by email or id.
  */
 import type { Kysely } from 'kysely';
-import { type User, type UserService, createUserService } from 'auth-kit';
+import { type User, type UserService, createEventRecorder, createUserService } from 'auth-kit';
 import { CliError, type RunContext } from './command.js';
 import { databaseUrlOf, openCommandDatabase, passwordOptionsFromEnv, requireMigrated, withDatabase } from './database.js';
 
@@ -15,7 +15,9 @@ export async function withUsers<T>(
   const opened = (await openCommandDatabase(databaseUrlOf(ctx.args['database-url'], ctx.io.env), ctx.io, { missingFile: 'existing' }))!;
   return withDatabase(opened, async (o) => {
     await requireMigrated(o);
-    return task(createUserService(o.db, passwordOptionsFromEnv(ctx.io.env)), o.label, o.db);
+    // Record user_activated / user_deactivated as the app's own service does (S19).
+    const users = createUserService(o.db, { ...passwordOptionsFromEnv(ctx.io.env), events: createEventRecorder(o.db) });
+    return task(users, o.label, o.db);
   });
 }
 

@@ -37,7 +37,7 @@ export interface AdapterCase {
 }
 
 function authOptions(options: AppOptions): AuthHttpOptions {
-  return { maxBodyBytes: options.maxBodyBytes, onError: options.onError };
+  return { maxBodyBytes: options.maxBodyBytes, onError: options.onError, status: options.status };
 }
 
 async function listenNode(server: Server): Promise<RunningApp> {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { type AuthStatus, type Settings, createAuth, getAuthStatus, loadSettings, openDatabase, parseDatabaseUrl } from 'auth-kit';
-import { CliError, defineCommand } from '../command.js';
+import { CliError, UsageError, defineCommand } from '../command.js';
 import { databaseUrlOf, labelOf } from '../database.js';
 import { cell, utc } from '../format.js';
 import type { Style } from '../output.js';
@@ -30,8 +30,18 @@ export default defineCommand({
   },
   args: {
     json: { type: 'boolean', description: 'Print the status object as JSON (exit code as above)' },
+    timeout: {
+      type: 'string',
+      valueHint: 'seconds',
+      description: 'A database that does not answer within this is unhealthy, 1 to 600',
+      defaultText: '5',
+    },
   },
   async run({ args, io, out }) {
+    const timeoutSeconds = args.timeout === undefined ? 5 : Number(args.timeout);
+    if (!/^\d+$/.test(args.timeout ?? '5') || timeoutSeconds < 1 || timeoutSeconds > 600) {
+      throw new UsageError('--timeout must be a whole number of seconds from 1 to 600');
+    }
     if (!io.env.JWT_SECRET_KEY) {
       throw new CliError(
         "JWT_SECRET_KEY is not set: status needs your app's token secret (its self-test signs and verifies a token with it). " +
@@ -65,9 +75,13 @@ export default defineCommand({
     const db = openDatabase(url);
     let status: AuthStatus;
     try {
-      status = await getAuthStatus(createAuth({ db, settings: { ...settings, databaseUrl: url } }));
+      status = await getAuthStatus(createAuth({ db, settings: { ...settings, databaseUrl: url } }), {
+        timeoutMs: timeoutSeconds * 1000,
+      });
     } finally {
-      await db.destroy().catch(() => undefined);
+      // A database that never answered may keep its connection attempt open for minutes: closing
+      // the pool would wait for it. The bin exits once the output is written, so wait only briefly.
+      await Promise.race([db.destroy().catch(() => undefined), delay(1000)]);
     }
     if (args.json) out.json(status);
     else printStatus(status, label, out.styleOut, (text) => out.line(text));
@@ -129,4 +143,8 @@ function wrap(text: string, width: number): string[] {
   }
   lines.push(current);
   return lines;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms).unref());
 }
