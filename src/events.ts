@@ -9,6 +9,7 @@ import { clientAddressKey, normalizeIpAddress } from './client-address.js';
 import { fromDbTime, toDbTime } from './database/dialect.js';
 import type { AuthKitDatabase } from './database/types.js';
 import { AuthKitError } from './errors.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from './keyset-cursor.js';
 import { normalizeEmail } from './schemas.js';
 
 /** Every event type auth-kit records, in a stable order. */
@@ -249,23 +250,7 @@ export interface EventPage {
   readonly nextCursor: string | null;
 }
 
-function encodeCursor(event: AuthEvent): string {
-  return Buffer.from(JSON.stringify([event.createdAt.toISOString(), event.id])).toString('base64url');
-}
 
-function decodeCursor(cursor: string): { createdAt: string; id: number } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && Number.isSafeInteger(id)) {
-      return { createdAt: new Date(createdAt).toISOString(), id: id as number };
-    }
-  } catch {
-    // fall through: a cursor is opaque, any damage makes it invalid
-  }
-  throw new AuthKitError('validation_failed', 'The cursor is not valid', {
-    issues: [{ path: 'cursor', message: 'Not a cursor returned by listEvents' }],
-  });
-}
 
 function validDate(value: unknown, name: string): Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
@@ -335,7 +320,7 @@ export async function listEvents(db: Kysely<any>, options: ListEventsOptions = {
   if (options.since !== undefined) query = query.where('created_at', '>=', toDbTime(validDate(options.since, 'since')));
   if (options.until !== undefined) query = query.where('created_at', '<', toDbTime(validDate(options.until, 'until')));
   if (options.cursor) {
-    const { createdAt, id } = decodeCursor(options.cursor);
+    const { createdAt, id } = decodeKeysetCursor(options.cursor, 'listEvents');
     query = query.where((eb) =>
       eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]),
     );
@@ -346,7 +331,8 @@ export async function listEvents(db: Kysely<any>, options: ListEventsOptions = {
     .limit(limit + 1)
     .execute()) as EventRow[];
   const events = rows.slice(0, limit).map(toEvent);
-  const nextCursor = rows.length > limit ? encodeCursor(events[events.length - 1]) : null;
+  const last = events.at(-1);
+  const nextCursor = rows.length > limit && last ? encodeKeysetCursor(last.createdAt, last.id) : null;
   return { events, nextCursor };
 }
 

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from './clock.js';
 import { isUniqueViolation, toDbBool, toDbTime } from './database/dialect.js';
 import type { AuthUsersTable } from './database/types.js';
 import { AuthKitError } from './errors.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from './keyset-cursor.js';
 import { type PasswordHasher, createPasswordHasher } from './passwords.js';
 import { type PasswordPolicy, normalizeEmail, parseInput, userSchemas } from './schemas.js';
 import type { EventRecorder } from './events.js';
@@ -89,23 +90,7 @@ export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-function encodeCursor(createdAt: Date, id: number): string {
-  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
-}
 
-function decodeCursor(cursor: string): { createdAt: string; id: number } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && Number.isSafeInteger(id)) {
-      return { createdAt: new Date(createdAt).toISOString(), id: id as number };
-    }
-  } catch {
-    // fall through to the error below: a cursor is opaque, any damage makes it invalid
-  }
-  throw new AuthKitError('validation_failed', 'The cursor is not valid', {
-    issues: [{ path: 'cursor', message: 'Not a cursor returned by listUsers' }],
-  });
-}
 
 function assertId(id: unknown): asserts id is number {
   if (!Number.isSafeInteger(id)) {
@@ -234,7 +219,7 @@ export function createUserService(db: Kysely<any>, options: UserServiceOptions =
       let query = kdb.selectFrom('auth_users').select(USER_COLUMNS);
       if (activeOnly) query = query.where('is_active', '=', toDbBool(true));
       if (cursor) {
-        const after = decodeCursor(cursor);
+        const after = decodeKeysetCursor(cursor, 'listUsers');
         query = query.where((eb) =>
           eb.or([
             eb('created_at', '<', after.createdAt),
@@ -249,7 +234,7 @@ export function createUserService(db: Kysely<any>, options: UserServiceOptions =
         .execute();
       const users = rows.slice(0, limit).map(toUser);
       const last = users.at(-1);
-      return { users, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+      return { users, nextCursor: rows.length > limit && last ? encodeKeysetCursor(last.createdAt, last.id) : null };
     },
 
     async countUsers({ activeOnly = false } = {}) {

@@ -126,7 +126,9 @@ describeEachDialect('events', (dialect) => {
     const row = await t.db.selectFrom('auth_events').selectAll().executeTakeFirstOrThrow();
     const stored = JSON.stringify(row) + JSON.stringify(event) + JSON.stringify(seen);
     for (const secret of Object.values(secrets)) expect(stored).not.toContain(secret);
-    const columns = (await t.db.introspection.getTables()).find((x) => x.name === 'auth_events')!.columns.map((c) => c.name);
+    // Every column of the stored row (not db.introspection: on PostgreSQL it lists every schema,
+    // and other test files drop theirs concurrently).
+    const columns = Object.keys(row);
     expect(columns.sort()).toEqual(['client_address', 'client_key', 'created_at', 'email', 'id', 'type', 'user_agent', 'user_id']);
   });
 

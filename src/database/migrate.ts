@@ -1,5 +1,5 @@
 import * as kysely from 'kysely';
-import { type Kysely, type MigrationProvider, type Migrator, sql } from 'kysely';
+import { type DatabaseIntrospector, type Kysely, type MigrationProvider, type Migrator, type TableMetadata, sql } from 'kysely';
 import { AuthKitError } from '../errors.js';
 import { dialectOf } from './dialect.js';
 import { migrations } from './migrations.js';
@@ -46,11 +46,46 @@ async function createMigrator(db: Kysely<any>): Promise<Migrator> {
     migrationTableSchema = rows[0]?.schema;
   }
   return new MigratorClass({
-    db,
+    db: migrationTableSchema === undefined ? db : withSchemaScopedIntrospection(db, migrationTableSchema),
     provider,
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
     migrationTableSchema,
+  });
+}
+
+/**
+ * PostgreSQL: the handle as Kysely's migrator should see it. The migrator looks for its tables
+ * through `db.introspection`, whose PostgreSQL version lists every table of every schema with
+ * catalog functions — and fails ("schema … does not exist") when another session drops a schema
+ * meanwhile. This introspector lists only `schema`, from plain catalog columns; everything else
+ * is the handle itself (methods bound to it, since Kysely keeps private fields).
+ */
+function withSchemaScopedIntrospection(db: Kysely<any>, schema: string): Kysely<any> {
+  const getTables = async (): Promise<TableMetadata[]> => {
+    const { rows } = await sql<{ name: string; schema: string; kind: string }>`
+      select c.relname as name, n.nspname as schema, c.relkind as kind
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = ${schema} and c.relkind in ('r', 'p', 'v', 'm', 'f')`.execute(db);
+    return rows.map((r) => ({ name: r.name, schema: r.schema, isView: r.kind === 'v' || r.kind === 'm', columns: [] }));
+  };
+  const introspection: DatabaseIntrospector = {
+    async getSchemas() {
+      const { rows } = await sql<{ name: string }>`
+        select nspname as name from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db);
+      return rows;
+    },
+    getTables,
+    async getMetadata() {
+      return { tables: await getTables() };
+    },
+  };
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'introspection') return introspection;
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
   });
 }
 
@@ -67,14 +102,7 @@ async function createMigrator(db: Kysely<any>): Promise<Migrator> {
  */
 export async function migrate(db: Kysely<any>): Promise<MigrateResult> {
   const migrator = await createMigrator(db);
-  let { error, results = [] } = await migrator.migrateToLatest();
-  // Before it runs anything, Kysely's migrator looks for its tables by listing every table of the
-  // database; on PostgreSQL a schema or table that someone else drops meanwhile makes that listing
-  // fail ("schema … does not exist"). Nothing has run then, so trying again is safe.
-  for (let attempt = 1; error && results.length === 0 && isConcurrentDrop(error) && attempt < 5; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
-    ({ error, results = [] } = await migrator.migrateToLatest());
-  }
+  const { error, results = [] } = await migrator.migrateToLatest();
   if (error) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
     throw new AuthKitError(
@@ -84,12 +112,6 @@ export async function migrate(db: Kysely<any>): Promise<MigrateResult> {
     );
   }
   return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };
-}
-
-/** PostgreSQL: an object named in a catalog listing vanished (invalid_schema_name, undefined_table). */
-function isConcurrentDrop(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '3F000' || code === '42P01';
 }
 
 /**
@@ -103,17 +125,7 @@ function isConcurrentDrop(error: unknown): boolean {
  */
 export async function getMigrationStatus(db: Kysely<any>): Promise<MigrationStatus> {
   const migrator = await createMigrator(db);
-  let all;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      all = await migrator.getMigrations();
-      break;
-    } catch (err) {
-      // The same catalog listing as in migrate(); see there.
-      if (!isConcurrentDrop(err) || attempt >= 5) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 25 * attempt));
-    }
-  }
+  const all = await migrator.getMigrations();
   return {
     applied: all.filter((m) => m.executedAt !== undefined).map((m) => m.name),
     pending: all.filter((m) => m.executedAt === undefined).map((m) => m.name),
