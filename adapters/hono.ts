@@ -8,6 +8,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import {
   type Auth,
   type AuthHttpBody,
+  type AuthHttpHeaders,
   type AuthHttpOptions,
   type AuthHttpResponse,
   type User,
@@ -56,6 +57,9 @@ async function bodyOf(c: Context): Promise<AuthHttpBody> {
   }
   // The app already read the body through c.req.json()/text()/…: Hono has it cached.
   if (Object.keys(cache).length > 0) return { kind: 'bytes', bytes: new Uint8Array(await c.req.arrayBuffer()) };
+  // GET and HEAD carry no body: not touching c.req.raw.body spares @hono/node-server building a
+  // full Fetch Request (and its stream) on every authenticated GET.
+  if (c.req.method === 'GET' || c.req.method === 'HEAD') return { kind: 'none' };
   const stream = c.req.raw.body;
   return stream ? { kind: 'stream', stream: stream as unknown as AsyncIterable<Uint8Array> } : { kind: 'none' };
 }
@@ -72,10 +76,20 @@ function logError(error: unknown): void {
   console.error('auth-kit: unexpected error while answering a request', error);
 }
 
+type NodeIncoming = { socket?: { remoteAddress?: string }; headers?: Record<string, string | string[] | undefined> };
+
+/** @hono/node-server passes the Node request as `c.env.incoming`; other runtimes differ. */
+function incomingOf(c: Context): NodeIncoming | undefined {
+  return (c.env as { incoming?: NodeIncoming } | undefined)?.incoming;
+}
+
 function remoteAddressOf(c: Context): string | undefined {
-  // @hono/node-server passes the Node request as `c.env.incoming`; other runtimes differ.
-  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress;
+  return incomingOf(c)?.socket?.remoteAddress;
+}
+
+/** The Node request's header object when there is one (no Fetch `Headers` to build), else the Fetch one. */
+function headersOf(c: Context): AuthHttpHeaders {
+  return incomingOf(c)?.headers ?? c.req.raw.headers;
 }
 
 /**
@@ -100,7 +114,7 @@ export function authRoutes(auth: Auth, options: AuthHttpOptions = {}): Hono {
       const response = await handler.handle({
         method: c.req.method,
         path,
-        headers: c.req.raw.headers,
+        headers: headersOf(c),
         query: q < 0 ? '' : url.slice(q + 1),
         body: await bodyOf(c),
         remoteAddress: remoteAddressOf(c),
@@ -125,7 +139,7 @@ export function authRoutes(auth: Auth, options: AuthHttpOptions = {}): Hono {
 export function requireAuth(auth: Auth, options: AuthHttpOptions = {}): MiddlewareHandler<AuthEnv> {
   createAuthHandler(auth, options); // validates the options now, not at the first request
   return async (c, next) => {
-    const result = await authenticateRequest(auth, c.req.raw.headers);
+    const result = await authenticateRequest(auth, headersOf(c));
     if (!result.ok) return send(c, result.response, options);
     c.set('user', result.user);
     await next();
