@@ -11,11 +11,12 @@
  * from under them. The snapshot is removed at teardown.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { newestSourceMtime } from './sources.js';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -48,21 +49,6 @@ function builtFiles(): string[] {
   return [...files].map((f) => join(ROOT, f));
 }
 
-function newestSourceMtime(): number {
-  let newest = 0;
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (/\.(ts|mts|cts|js|json)$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs);
-    }
-  };
-  walk(join(ROOT, 'src'));
-  walk(join(ROOT, 'adapters'));
-  for (const file of ['package.json', 'tsup.config.ts']) newest = Math.max(newest, statSync(join(ROOT, file)).mtimeMs);
-  return newest;
-}
 
 function staleness(): string | null {
   const newest = newestSourceMtime();

@@ -6,30 +6,17 @@
  * the build, under the same lock, and the package root is used.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { newestSourceMtime } from './sources.js';
 import { inject } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUILT = ['dist/index.js', 'dist/index.cjs', 'dist/sqlite.js', 'dist/postgres.js'];
 const LOCK = join(ROOT, 'node_modules', '.cache', 'auth-kit-test-build.lock');
 
-function newestSourceMtime(): number {
-  let newest = 0;
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (/\.(ts|mts|cts|js|json)$/.test(entry.name)) newest = Math.max(newest, statSync(path).mtimeMs);
-    }
-  };
-  walk(join(ROOT, 'src'));
-  walk(join(ROOT, 'adapters'));
-  for (const file of ['package.json', 'tsup.config.ts']) newest = Math.max(newest, statSync(join(ROOT, file)).mtimeMs);
-  return newest;
-}
 
 function oldestBuiltMtime(): number {
   try {
