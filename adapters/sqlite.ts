@@ -4,12 +4,12 @@
  */
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { SQLITE_BUSY_TIMEOUT_MS, configureSqlite } from 'auth-kit';
+import { SQLITE_BUSY_TIMEOUT_MS, configureSqlite, withStatementCache } from 'auth-kit';
 
 /**
  * Creates a Kysely handle on a SQLite file (or `:memory:`), or on a better-sqlite3 `Database`
  * the app already owns. Either way the handle gets WAL journaling (files), foreign keys and a
- * busy timeout. `db.destroy()` closes the database.
+ * busy timeout, and prepared statements are reused. `db.destroy()` closes the database.
  *
  * @example
  * ```ts
@@ -24,5 +24,5 @@ export function createSqliteDatabase<DB = any>(filenameOrDatabase: string | Data
       ? new Database(filenameOrDatabase, { timeout: SQLITE_BUSY_TIMEOUT_MS })
       : filenameOrDatabase;
   configureSqlite(database);
-  return new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+  return new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
 }

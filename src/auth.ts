@@ -17,6 +17,7 @@ import {
   type AuthEventLogger,
   type EventRecorder,
   type PruneEventsOptions,
+  announceEvent,
   createEventRecorder,
 } from './events.js';
 import { type LoginInput, type RegisterInput, createLoginFlows } from './login.js';
@@ -168,7 +169,16 @@ export function createAuth(options: AuthOptions): Auth {
     sendPasswordResetEmail: options.sendPasswordResetEmail,
     emit,
   });
-  const flows = createLoginFlows(db, { clock, settings, passwords, passwordPolicy: policy, users, sessions, events });
+  const eventOptions = { clock, onEvent: options.onEvent, logger: options.eventLogger };
+  const flows = createLoginFlows(db, {
+    clock,
+    settings,
+    passwords,
+    passwordPolicy: policy,
+    users,
+    sessions,
+    events: { record: events.record, announce: (event) => announceEvent(event, eventOptions) },
+  });
 
   // authenticate runs on every protected request: its user lookup is compiled once, and the
   // signature check is memoised per exact token string (revocation is still read every time).

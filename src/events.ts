@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import { systemClock, type Clock } from './clock.js';
 import { clientAddressKey, normalizeIpAddress } from './client-address.js';
 import { fromDbTime, toDbTime } from './database/dialect.js';
+import { prepareQuery } from './database/prepared.js';
 import type { AuthKitDatabase } from './database/types.js';
 import { AuthKitError } from './errors.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from './keyset-cursor.js';
@@ -182,6 +183,83 @@ function asDb(db: Kysely<any>): Kysely<AuthKitDatabase> {
   return db as Kysely<AuthKitDatabase>;
 }
 
+/** Every login writes at least one event: the insert is prepared once per handle. */
+const insertEvent = prepareQuery(
+  7,
+  (
+    db: Kysely<any>,
+    type: AuthEventType,
+    userId: number | null,
+    email: string | null,
+    clientAddress: string | null,
+    clientKey: string | null,
+    userAgent: string | null,
+    createdAt: string,
+  ) =>
+    asDb(db)
+      .insertInto('auth_events')
+      .values({
+        type,
+        user_id: userId,
+        email,
+        client_address: clientAddress,
+        client_key: clientKey,
+        user_agent: userAgent,
+        created_at: createdAt,
+      })
+      .returning('id'),
+);
+
+/**
+ * Internal: stores one event on `db` (which may be a transaction) without calling the app's hook.
+ * Pass the result to {@link announceEvent} once the event is committed. Rejects when the row
+ * cannot be stored.
+ *
+ * @example
+ * ```ts
+ * const event = await db.transaction().execute((trx) => storeEvent(trx, { type: 'logout', userId }));
+ * announceEvent(event, { onEvent });
+ * ```
+ */
+export async function storeEvent(db: Kysely<any>, input: AuthEventInput, clock: Clock = systemClock): Promise<AuthEvent> {
+  const clean = sanitize(input);
+  const createdAt = clock();
+  const { rows } = await insertEvent(
+    db,
+    clean.type,
+    clean.userId,
+    clean.email,
+    clean.clientAddress,
+    clean.clientKey,
+    clean.userAgent,
+    toDbTime(createdAt),
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error('auth-kit: storing an event returned no id');
+  return Object.freeze({
+    id: Number(row.id),
+    type: clean.type,
+    userId: clean.userId,
+    email: clean.email,
+    clientAddress: clean.clientAddress,
+    userAgent: clean.userAgent,
+    createdAt: new Date(createdAt.getTime()),
+  });
+}
+
+/**
+ * Internal: calls the app's `onEvent` hook with a stored event. The hook is not awaited, and its
+ * exception or rejection goes to `options.logger`, never to the caller.
+ *
+ * @example
+ * ```ts
+ * announceEvent(event, { onEvent: (e) => metrics.increment(e.type) });
+ * ```
+ */
+export function announceEvent(event: AuthEvent, options: RecordEventOptions): void {
+  callHook(event, options);
+}
+
 /**
  * Stores one event, then calls the app's `onEvent` hook with it. The hook is not awaited (a slow
  * alerting hook never delays a login), and its exception or rejection is passed to `logger`,
@@ -199,30 +277,7 @@ export async function recordEvent(
   input: AuthEventInput,
   options: RecordEventOptions = {},
 ): Promise<AuthEvent> {
-  const clean = sanitize(input);
-  const createdAt = (options.clock ?? systemClock)();
-  const row = await asDb(db)
-    .insertInto('auth_events')
-    .values({
-      type: clean.type,
-      user_id: clean.userId,
-      email: clean.email,
-      client_address: clean.clientAddress,
-      client_key: clean.clientKey,
-      user_agent: clean.userAgent,
-      created_at: toDbTime(createdAt),
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const event: AuthEvent = Object.freeze({
-    id: Number(row.id),
-    type: clean.type,
-    userId: clean.userId,
-    email: clean.email,
-    clientAddress: clean.clientAddress,
-    userAgent: clean.userAgent,
-    createdAt: new Date(createdAt.getTime()),
-  });
+  const event = await storeEvent(db, input, options.clock);
   callHook(event, options);
   return event;
 }

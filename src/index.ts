@@ -52,6 +52,7 @@ export {
   maskDatabaseUrl,
   openDatabase,
   parseDatabaseUrl,
+  withStatementCache,
   type DatabaseTarget,
 } from './database/open.js';
 export type { AuthKitDatabase, AuthUsersTable } from './database/types.js';

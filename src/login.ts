@@ -17,9 +17,11 @@ import type { Kysely } from 'kysely';
 import type { Clock } from './clock.js';
 import type { Settings } from './config.js';
 import { fromDbBool } from './database/dialect.js';
+import { prepareQuery } from './database/prepared.js';
+import type { AuthKitDatabase } from './database/types.js';
 import { AuthKitError } from './errors.js';
 import { type AttemptAllowance, checkAddressAllowed, checkLoginAllowed, tooManyAttempts } from './throttle.js';
-import { type EventRecorder, MAX_EVENT_EMAIL_LENGTH } from './events.js';
+import { type AuthEvent, type EventRecorder, MAX_EVENT_EMAIL_LENGTH, storeEvent } from './events.js';
 import { MAX_PASSWORD_CODE_POINTS, type PasswordHasher, codePointLength, normalizePassword } from './passwords.js';
 import { type PasswordPolicy, parseInput, userSchemas } from './schemas.js';
 import { type ClientContext, type SessionManager, type TokenResponse, cleanContext, requireString } from './sessions.js';
@@ -47,7 +49,8 @@ export interface LoginFlowOptions {
   readonly passwordPolicy: PasswordPolicy;
   readonly users: UserService;
   readonly sessions: SessionManager;
-  readonly events: Pick<EventRecorder, 'record'>;
+  /** `record` stores and announces; `announce` calls the app's hook for an event stored in a transaction. */
+  readonly events: Pick<EventRecorder, 'record'> & { announce(event: AuthEvent): void };
 }
 
 /** The flows behind `auth.login` and `auth.register`. Internal. */
@@ -57,6 +60,11 @@ export interface LoginFlows {
 }
 
 const INCORRECT = 'Incorrect email or password';
+
+/** The one read of a login that touches `auth_users`; prepared once per handle. */
+const credentialsByEmail = prepareQuery(1, (db: Kysely<AuthKitDatabase>, email: string) =>
+  db.selectFrom('auth_users').select(['id', 'is_active', 'hashed_password', 'token_version']).where('email', '=', email),
+);
 
 /**
  * An overlong password is never hashed (S5): the dummy verify that keeps the cost of the failure
@@ -140,11 +148,7 @@ export function createLoginFlows(db: Kysely<any>, options: LoginFlowOptions): Lo
         ctx,
       );
 
-      const row = await kdb
-        .selectFrom('auth_users')
-        .select(['id', 'is_active', 'hashed_password', 'token_version'])
-        .where('email', '=', email)
-        .executeTakeFirst();
+      const row = (await credentialsByEmail(kdb, email)).rows[0];
       let ok = false;
       if (isOverlong(password)) {
         // Could never have been registered (S5): no real verify, but the same one argon2 run (S10).
@@ -172,10 +176,15 @@ export function createLoginFlows(db: Kysely<any>, options: LoginFlowOptions): Lo
           .where('hashed_password', '=', row.hashed_password)
           .execute();
       }
-      // Recorded first: no session ever exists without its login_succeeded (which also clears the
-      // email's failure count).
-      await events.record('login_succeeded', { userId: Number(row.id), email, ...ctx });
-      return sessions.start({ id: Number(row.id), tokenVersion: Number(row.token_version) }, context);
+      // One transaction: no session ever exists without its login_succeeded (which also clears the
+      // email's failure count), and one commit (one fsync) serves both rows.
+      const userId = Number(row.id);
+      let succeeded: AuthEvent | undefined;
+      const tokens = await sessions.start({ id: userId, tokenVersion: Number(row.token_version) }, context, async (trx) => {
+        succeeded = await storeEvent(trx, { type: 'login_succeeded', userId, email, ...ctx }, clock);
+      });
+      if (succeeded) events.announce(succeeded);
+      return tokens;
     },
 
     async register(input, context) {

@@ -14,6 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from './clock.js';
 import { fromDbBool, fromDbTime, toDbTime } from './database/dialect.js';
+import { prepareQuery } from './database/prepared.js';
 import type { AuthKitDatabase } from './database/types.js';
 import { AuthKitError } from './errors.js';
 import type { AccessTokenResponse, TokenService } from './tokens.js';
@@ -235,6 +236,37 @@ export function cleanContext(context: ClientContext | undefined): { clientAddres
   };
 }
 
+/** The first row of a session; every login inserts one, so it is prepared once per handle. */
+const insertSession = prepareQuery(
+  9,
+  (
+    db: Kysely<any>,
+    id: string,
+    userId: number,
+    familyId: string,
+    tokenHash: string,
+    tokenVersion: number,
+    createdAt: string,
+    expiresAt: string,
+    clientAddress: string | null,
+    userAgent: string | null,
+  ) =>
+    (db as Kysely<AuthKitDatabase>).insertInto('auth_sessions').values({
+      id,
+      user_id: userId,
+      family_id: familyId,
+      token_hash: tokenHash,
+      token_version: tokenVersion,
+      created_at: createdAt,
+      last_used_at: null,
+      expires_at: expiresAt,
+      used_at: null,
+      revoked_at: null,
+      client_address: clientAddress,
+      user_agent: userAgent,
+    }),
+);
+
 interface RevokedRow {
   family_id: string;
   used_at: Date | string | null;
@@ -410,8 +442,16 @@ export interface SessionSubject {
 
 /** The session flows behind `createAuth`'s `login`, `refresh`, `logout`, … Internal. */
 export interface SessionManager {
-  /** Starts a family for a verified login and issues its first tokens. */
-  start(subject: SessionSubject, context?: ClientContext): Promise<TokenResponse>;
+  /**
+   * Starts a family for a verified login and issues its first tokens. `alongside`, if given, runs
+   * in the same transaction as the session row (the login stores its `login_succeeded` event so):
+   * both rows are stored, or neither is and no token is handed out.
+   */
+  start(
+    subject: SessionSubject,
+    context?: ClientContext,
+    alongside?: (trx: Kysely<AuthKitDatabase>) => Promise<unknown>,
+  ): Promise<TokenResponse>;
   refresh(refreshToken: string, context?: ClientContext): Promise<TokenResponse>;
   logout(refreshToken: string, context?: ClientContext): Promise<void>;
   list(userId: number, options?: { readonly currentSessionId?: string | null }): Promise<ActiveSession[]>;
@@ -464,30 +504,43 @@ export function createSessionManager(db: Kysely<any>, options: SessionManagerOpt
   }
 
   const manager: SessionManager = {
-    async start(subject, context) {
+    async start(subject, context, alongside) {
       const now = clock();
       const refreshToken = generateOpaqueToken();
       const familyId = newRowId();
       const expiresAt = new Date(now.getTime() + lifetimeMs);
       const ctx = cleanContext(context);
-      await kdb
-        .insertInto('auth_sessions')
-        .values({
-          id: newRowId(),
-          user_id: subject.id,
-          family_id: familyId,
-          token_hash: hashOpaqueToken(refreshToken),
-          token_version: subject.tokenVersion,
-          created_at: toDbTime(now),
-          last_used_at: null,
-          expires_at: toDbTime(expiresAt),
-          used_at: null,
-          revoked_at: null,
-          client_address: ctx.clientAddress,
-          user_agent: ctx.userAgent,
-        })
-        .execute();
-      return issue(subject.id, subject.tokenVersion, familyId, refreshToken, expiresAt, now);
+      // Signing runs on libuv's thread pool: started first, it overlaps the inserts on this thread.
+      // The token is only handed out once the rows are stored.
+      const access = tokens.createAccessToken({ id: subject.id, tokenVersion: subject.tokenVersion, sessionId: familyId });
+      const insert = (target: Kysely<AuthKitDatabase>) =>
+        insertSession(
+          target,
+          newRowId(),
+          subject.id,
+          familyId,
+          hashOpaqueToken(refreshToken),
+          subject.tokenVersion,
+          toDbTime(now),
+          toDbTime(expiresAt),
+          ctx.clientAddress,
+          ctx.userAgent,
+        );
+      const stored =
+        alongside === undefined
+          ? insert(kdb)
+          : kdb.transaction().execute(async (trx) => {
+              await alongside(trx);
+              await insert(trx);
+            });
+      // Awaited together: whichever fails first is the error, and the other is never left unhandled.
+      const [, signed] = await Promise.all([stored, access]);
+      return {
+        ...signed,
+        refreshToken,
+        refreshExpiresIn: Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000)),
+        sessionId: familyId,
+      };
     },
 
     async refresh(refreshToken, context) {

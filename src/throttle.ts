@@ -11,6 +11,7 @@
 import type { Kysely } from 'kysely';
 import { clientAddressKey } from './client-address.js';
 import { fromDbTime, toDbTime } from './database/dialect.js';
+import { prepareQuery } from './database/prepared.js';
 import type { AuthKitDatabase } from './database/types.js';
 import { AuthKitError } from './errors.js';
 import { type AuthEvent, type AuthEventType, type RecordEventOptions, recordEvent } from './events.js';
@@ -106,6 +107,23 @@ export function lastResetQuery(db: Kysely<AuthKitDatabase>, email: string) {
   );
 }
 
+/** Stands in for "no reset yet": every failure is after it. */
+const BEFORE_ANY_EVENT = new Date(0);
+
+/** The failures query with its times already in database form, so it can be prepared once. */
+function failuresSinceQuery(db: Kysely<AuthKitDatabase>, email: string, windowStart: string, since: string) {
+  return db
+    .selectFrom('auth_events')
+    .select((eb) => [
+      eb.fn.countAll<number | string | bigint>().as('total'),
+      eb.fn.sum<number | string | null>(eb.case().when('created_at', '>', windowStart).then(1).else(0).end()).as('recent'),
+      eb.fn.max<Date | string | null>('created_at').as('last'),
+    ])
+    .where('email', '=', email)
+    .where('type', '=', 'login_failed')
+    .where('created_at', '>', since);
+}
+
 /**
  * Internal (exported for the EXPLAIN tests): the failures of an email since its last reset.
  *
@@ -115,20 +133,14 @@ export function lastResetQuery(db: Kysely<AuthKitDatabase>, email: string) {
  * ```
  */
 export function failuresQuery(db: Kysely<AuthKitDatabase>, email: string, windowStart: Date, lastReset: Date | null) {
-  let query = db
-    .selectFrom('auth_events')
-    .select((eb) => [
-      eb.fn.countAll<number | string | bigint>().as('total'),
-      eb.fn
-        .sum<number | string | null>(eb.case().when('created_at', '>', toDbTime(windowStart)).then(1).else(0).end())
-        .as('recent'),
-      eb.fn.max('created_at').as('last'),
-    ])
-    .where('email', '=', email)
-    .where('type', '=', 'login_failed');
-  if (lastReset !== null) query = query.where('created_at', '>', toDbTime(lastReset));
-  return query;
+  return failuresSinceQuery(db, email, toDbTime(windowStart), toDbTime(lastReset ?? BEFORE_ANY_EVENT));
 }
+
+// Both run before every password login: built once per handle (see prepareQuery).
+const lastResets = prepareQuery(1, (db, email: string) => lastResetQuery(db, email));
+const failuresSince = prepareQuery(3, (db, email: string, windowStart: string, since: string) =>
+  failuresSinceQuery(db, email, windowStart, since),
+);
 
 /**
  * Decides whether a password login for `email` may be attempted now, from the failures recorded
@@ -158,14 +170,15 @@ export async function checkLoginAllowed(
   const key = normalizeEmail(String(email ?? ''));
   const kdb = asDb(db);
 
-  const resets = await lastResetQuery(kdb, key).executeTakeFirstOrThrow();
-  const resetTimes = Object.values(resets as Record<string, Date | string | null>)
+  const { rows: resetRows } = await lastResets(kdb, key);
+  const resetTimes = Object.values((resetRows[0] ?? {}) as Record<string, Date | string | null>)
     .filter((value): value is Date | string => value !== null)
     .map((value) => fromDbTime(value).getTime());
-  const lastReset = resetTimes.length ? new Date(Math.max(...resetTimes)) : null;
+  const lastReset = resetTimes.length ? new Date(Math.max(...resetTimes)) : BEFORE_ANY_EVENT;
   const windowStart = new Date(now.getTime() - windowMinutes * 60_000);
-  const failures = failuresQuery(kdb, key, windowStart, lastReset);
-  const row = await failures.executeTakeFirstOrThrow();
+  const { rows } = await failuresSince(kdb, key, toDbTime(windowStart), toDbTime(lastReset));
+  const row = rows[0];
+  if (row === undefined) throw new Error('auth-kit: the failed-login count returned no row');
   const total = Number(row.total);
   const recent = Number(row.recent ?? 0);
   const windowSeconds = windowMinutes * 60;

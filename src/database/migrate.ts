@@ -36,14 +36,28 @@ async function loadMigrator(): Promise<MigratorConstructor> {
   return mod.Migrator;
 }
 
+/**
+ * The schema a `db.withSchema()` handle puts its tables in, read from how it compiles a query
+ * (the plugin keeps it private); undefined for a handle without one.
+ */
+function pluginSchema(db: Kysely<any>): string | undefined {
+  const compiled = db.selectFrom('auth_kit_schema_probe').selectAll().compile().sql;
+  const quoted = /from "((?:[^"]|"")+)"\."auth_kit_schema_probe"/.exec(compiled)?.[1];
+  return quoted?.replace(/""/g, '"');
+}
+
 async function createMigrator(db: Kysely<any>): Promise<Migrator> {
   const MigratorClass = await loadMigrator();
   let migrationTableSchema: string | undefined;
   if (dialectOf(db) === 'postgres') {
     // Kysely looks for its tables in every schema unless told one; pin it to the handle's own
     // schema so that apps (and tests) with several schemas migrate each one independently.
-    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
-    migrationTableSchema = rows[0]?.schema;
+    // A `db.withSchema('x')` handle creates the tables in x, so its migrations are recorded there too.
+    migrationTableSchema = pluginSchema(db);
+    if (migrationTableSchema === undefined) {
+      const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+      migrationTableSchema = rows[0]?.schema;
+    }
   }
   return new MigratorClass({
     db: migrationTableSchema === undefined ? db : withSchemaScopedIntrospection(db, migrationTableSchema),

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, SqliteDialect, type PostgresPool, type SqliteDatabase } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type PostgresPool, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { AuthKitError } from '../errors.js';
 
 /** How long a SQLite writer waits for a lock before failing, in ms. */
@@ -72,15 +72,50 @@ export function configureSqlite(database: SqliteDatabase & { pragma?: (source: s
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
 }
 
+/** Prepared statements kept per SQLite handle; enough for every query auth-kit runs. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * The handle Kysely sees: the same database, but `prepare` returns a statement prepared earlier
+ * for the same SQL when it is free. Kysely prepares every query anew, which costs more than running
+ * the small indexed queries of a login or an authenticated request. A statement still being
+ * iterated (a streamed query) is never handed out twice: a fresh one is prepared instead. The
+ * oldest entries are dropped past 256 statements. `openDatabase` and `createSqliteDatabase` use it.
+ *
+ * @example
+ * ```ts
+ * const db = new Kysely({ dialect: new SqliteDialect({ database: withStatementCache(new Database('app.db')) }) });
+ * ```
+ */
+export function withStatementCache(database: SqliteDatabase): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => {
+      cache.clear();
+      database.close();
+    },
+    prepare(sql) {
+      const cached = cache.get(sql);
+      if (cached !== undefined && !(cached as { busy?: boolean }).busy) return cached;
+      const statement = database.prepare(sql);
+      if (cached === undefined) {
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 /**
  * Wraps a better-sqlite3 database (or a factory for one, which is called lazily) in Kysely,
- * configured as auth-kit expects.
+ * configured as auth-kit expects, with prepared statements reused ({@link withStatementCache}).
  */
 export function kyselyForSqlite<DB>(database: SqliteDatabase | (() => Promise<SqliteDatabase>)): Kysely<DB> {
   const open = async () => {
     const handle = typeof database === 'function' ? await database() : database;
     configureSqlite(handle);
-    return handle;
+    return withStatementCache(handle);
   };
   return new Kysely<DB>({ dialect: new SqliteDialect({ database: open }) });
 }

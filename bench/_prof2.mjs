@@ -1,0 +1,12 @@
+import { createAuth, migrate, openDatabase } from 'auth-kit';
+import { mkdtempSync } from 'node:fs'; import os from 'node:os';
+const dir = mkdtempSync(os.tmpdir()+'/p-');
+const db = openDatabase(`sqlite:///${dir}/b.db`);
+await migrate(db);
+const auth = createAuth({ db, settings: { jwtSecretKey: 'x'.repeat(48), argon2MemoryCost: 19456, argon2TimeCost: 2, argon2Parallelism: 1 } });
+const EMAIL='b@example.com', PW='correct horse battery staple bench';
+await auth.register({ email: EMAIL, password: PW });
+const t=performance.now();
+await Promise.all([0,1].map(async()=>{ for (let i=0;i<300;i++) await auth.login({ username: EMAIL, password: PW }); }));
+console.log('rate', 600/((performance.now()-t)/1000));
+await db.destroy();
