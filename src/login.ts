@@ -67,6 +67,12 @@ const credentialsByEmail = prepareQuery(1, (db: Kysely<AuthKitDatabase>, email: 
 );
 
 /**
+ * The stand-in subject of the session an unknown email draws (see `login`): an id beyond any
+ * integer key a database hands out. Its session is never stored and its token never leaves.
+ */
+const NO_ACCOUNT_SUBJECT = Object.freeze({ id: Number.MAX_SAFE_INTEGER, tokenVersion: 0 });
+
+/**
  * An overlong password is never hashed (S5): the dummy verify that keeps the cost of the failure
  * the same runs on this stand-in instead.
  */
@@ -149,6 +155,13 @@ export function createLoginFlows(db: Kysely<any>, options: LoginFlowOptions): Lo
       );
 
       const row = (await credentialsByEmail(kdb, email)).rows[0];
+      // Drawn before the hash so the token's signature (a thread-pool round trip) runs while argon2
+      // does. Nothing is stored or handed out unless the password verifies: a failed login drops it
+      // unseen. An unknown email draws one for a subject no account can have, so that every path
+      // does the same work (S10).
+      const session = sessions.prepare(
+        row ? { id: Number(row.id), tokenVersion: Number(row.token_version) } : NO_ACCOUNT_SUBJECT,
+      );
       let ok = false;
       if (isOverlong(password)) {
         // Could never have been registered (S5): no real verify, but the same one argon2 run (S10).
@@ -180,7 +193,7 @@ export function createLoginFlows(db: Kysely<any>, options: LoginFlowOptions): Lo
       // email's failure count), and one commit (one fsync) serves both rows.
       const userId = Number(row.id);
       let succeeded: AuthEvent | undefined;
-      const tokens = await sessions.start({ id: userId, tokenVersion: Number(row.token_version) }, context, async (trx) => {
+      const tokens = await sessions.start(session, context, async (trx) => {
         succeeded = await storeEvent(trx, { type: 'login_succeeded', userId, email, ...ctx }, clock);
       });
       if (succeeded) events.announce(succeeded);

@@ -440,15 +440,33 @@ export interface SessionSubject {
   readonly tokenVersion: number;
 }
 
+/** A session drawn by {@link SessionManager.prepare}: not stored, its tokens not yet handed out. Internal. */
+export interface PreparedSession {
+  readonly subject: SessionSubject;
+  readonly familyId: string;
+  readonly refreshToken: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  /** Settles, never rejects: a signing failure is kept and thrown by `start`, the only reader. */
+  readonly access: Promise<{ readonly ok: AccessTokenResponse } | { readonly error: unknown }>;
+}
+
 /** The session flows behind `createAuth`'s `login`, `refresh`, `logout`, … Internal. */
 export interface SessionManager {
   /**
-   * Starts a family for a verified login and issues its first tokens. `alongside`, if given, runs
-   * in the same transaction as the session row (the login stores its `login_succeeded` event so):
-   * both rows are stored, or neither is and no token is handed out.
+   * Draws a new session for `subject` and starts signing its access token, without storing
+   * anything. Nothing is handed out: only {@link SessionManager.start} returns the tokens. Login
+   * calls it before the argon2 verify, so the signature (a round trip to libuv's thread pool)
+   * runs during the hash instead of after it; a failed login drops the result unseen.
+   */
+  prepare(subject: SessionSubject): PreparedSession;
+  /**
+   * Stores a prepared session (from {@link SessionManager.prepare}) and returns its tokens.
+   * `alongside`, if given, runs in the same transaction as the session row (the login stores its
+   * `login_succeeded` event so): both rows are stored, or neither is and no token is handed out.
    */
   start(
-    subject: SessionSubject,
+    prepared: PreparedSession,
     context?: ClientContext,
     alongside?: (trx: Kysely<AuthKitDatabase>) => Promise<unknown>,
   ): Promise<TokenResponse>;
@@ -466,7 +484,7 @@ export interface SessionManager {
  * @example
  * ```ts
  * const sessions = createSessionManager(db, { clock, tokens, refreshTokenExpireDays: 14, emit: ignoreSessionEvent });
- * const first = await sessions.start({ id: user.id, tokenVersion: 0 });
+ * const first = await sessions.start(sessions.prepare({ id: user.id, tokenVersion: 0 }));
  * const next = await sessions.refresh(first.refreshToken);
  * ```
  */
@@ -504,15 +522,26 @@ export function createSessionManager(db: Kysely<any>, options: SessionManagerOpt
   }
 
   const manager: SessionManager = {
-    async start(subject, context, alongside) {
-      const now = clock();
-      const refreshToken = generateOpaqueToken();
+    prepare(subject) {
+      const createdAt = clock();
       const familyId = newRowId();
-      const expiresAt = new Date(now.getTime() + lifetimeMs);
+      const access = tokens.createAccessToken({ id: subject.id, tokenVersion: subject.tokenVersion, sessionId: familyId }).then(
+        (ok) => ({ ok }),
+        (error: unknown) => ({ error }),
+      );
+      return Object.freeze({
+        subject,
+        familyId,
+        refreshToken: generateOpaqueToken(),
+        createdAt,
+        expiresAt: new Date(createdAt.getTime() + lifetimeMs),
+        access,
+      });
+    },
+
+    async start(prepared, context, alongside) {
+      const { subject, familyId, refreshToken, createdAt, expiresAt } = prepared;
       const ctx = cleanContext(context);
-      // Signing runs on libuv's thread pool: started first, it overlaps the inserts on this thread.
-      // The token is only handed out once the rows are stored.
-      const access = tokens.createAccessToken({ id: subject.id, tokenVersion: subject.tokenVersion, sessionId: familyId });
       const insert = (target: Kysely<AuthKitDatabase>) =>
         insertSession(
           target,
@@ -521,24 +550,25 @@ export function createSessionManager(db: Kysely<any>, options: SessionManagerOpt
           familyId,
           hashOpaqueToken(refreshToken),
           subject.tokenVersion,
-          toDbTime(now),
+          toDbTime(createdAt),
           toDbTime(expiresAt),
           ctx.clientAddress,
           ctx.userAgent,
         );
-      const stored =
-        alongside === undefined
-          ? insert(kdb)
-          : kdb.transaction().execute(async (trx) => {
-              await alongside(trx);
-              await insert(trx);
-            });
-      // Awaited together: whichever fails first is the error, and the other is never left unhandled.
-      const [, signed] = await Promise.all([stored, access]);
+      if (alongside === undefined) {
+        await insert(kdb);
+      } else {
+        await kdb.transaction().execute(async (trx) => {
+          await alongside(trx);
+          await insert(trx);
+        });
+      }
+      const signed = await prepared.access;
+      if ('error' in signed) throw signed.error;
       return {
-        ...signed,
+        ...signed.ok,
         refreshToken,
-        refreshExpiresIn: Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000)),
+        refreshExpiresIn: Math.max(0, Math.floor((expiresAt.getTime() - createdAt.getTime()) / 1000)),
         sessionId: familyId,
       };
     },

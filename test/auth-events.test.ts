@@ -307,6 +307,31 @@ describeEachDialect('auth events from the flows', (dialect) => {
     expect(String((registered as Error).message)).toContain('events are read-only');
   });
 
+  it('stores login_succeeded and the session together: a session that cannot be stored leaves no event, no hook call', async () => {
+    await auth.register({ email: 'ada@example.com', password: GOOD_PASSWORD });
+    if (t.dialect === 'sqlite') {
+      await sql`create trigger refuse_sessions before insert on auth_sessions begin select raise(abort, 'sessions are read-only'); end`.execute(t.db);
+    } else {
+      await sql`create function refuse_sessions() returns trigger language plpgsql as $$ begin raise exception 'sessions are read-only'; end $$`.execute(t.db);
+      await sql`create trigger refuse_sessions before insert on auth_sessions for each row execute function refuse_sessions()`.execute(t.db);
+    }
+    heard.length = 0;
+    const failed = await caught(auth.login({ username: 'ada@example.com', password: GOOD_PASSWORD }));
+    expect(String((failed as Error).message)).toContain('sessions are read-only');
+    await tick();
+    // The event was written in the same transaction as the session, so it was rolled back with it.
+    expect((await storedEvents()).map((e) => e.type)).toEqual(['user_registered']);
+    expect(heard).toEqual([]);
+
+    if (t.dialect === 'sqlite') await sql`drop trigger refuse_sessions`.execute(t.db);
+    else await sql`drop trigger refuse_sessions on auth_sessions`.execute(t.db);
+    const tokens = await auth.login({ username: 'ada@example.com', password: GOOD_PASSWORD });
+    await tick();
+    expect((await storedEvents()).map((e) => e.type)).toEqual(['user_registered', 'login_succeeded']);
+    expect(heard.map((e) => e.type)).toEqual(['login_succeeded']);
+    expect((await auth.authenticateWithClaims(tokens.accessToken)).claims.sid).toBe(tokens.sessionId);
+  });
+
   it('auth.pruneEvents deletes events older than the cut-off; auth.events lists and prunes but cannot forge', async () => {
     await auth.register({ email: 'ada@example.com', password: GOOD_PASSWORD });
     clock.advance(10 * 86_400_000);
