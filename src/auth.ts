@@ -1,5 +1,5 @@
-import { CompiledQuery, type Kysely, type Selectable } from 'kysely';
-import type { AuthUsersTable } from './database/types.js';
+import type { Kysely } from 'kysely';
+import { createUserBatchLookup } from './user-batch-lookup.js';
 import { createVerifiedTokenCache } from './verified-tokens.js';
 import { systemClock, type Clock } from './clock.js';
 import { type Settings, type SettingsInput, resolveSettings } from './config.js';
@@ -29,7 +29,7 @@ import {
   createSessionManager,
 } from './sessions.js';
 import { type AccessTokenClaims, type AccessTokenResponse, type TokenService, createTokenService } from './tokens.js';
-import { USER_COLUMNS, type User, asAuthDb, toUser } from './user-store.js';
+import { type User, asAuthDb, toUser } from './user-store.js';
 import { type UserService, createUserService } from './users.js';
 
 /** Options of {@link createAuth}. */
@@ -109,8 +109,6 @@ export interface Auth {
   pruneEvents(options: PruneEventsOptions): Promise<number>;
 }
 
-type UserWithVersionRow = Pick<Selectable<AuthUsersTable>, (typeof USER_COLUMNS)[number] | 'token_version'>;
-
 /**
  * Creates auth-kit over the app's Kysely handle. Settings are validated here; a weak secret or
  * weak argon2 parameters fail now, not at the first request.
@@ -180,14 +178,11 @@ export function createAuth(options: AuthOptions): Auth {
     events: { record: events.record, announce: (event) => announceEvent(event, eventOptions) },
   });
 
-  // authenticate runs on every protected request: its user lookup is compiled once, and the
-  // signature check is memoised per exact token string (revocation is still read every time).
+  // authenticate runs on every protected request: the signature check is memoised per exact token
+  // string, and the user lookups of one event-loop turn share one query (revocation is still read
+  // from the database for every call, after the call began).
   const verifiedTokens = createVerifiedTokenCache();
-  const userByIdSql = kdb
-    .selectFrom('auth_users')
-    .select([...USER_COLUMNS, 'token_version'])
-    .where('id', '=', 0)
-    .compile().sql;
+  const lookupUser = createUserBatchLookup(kdb);
 
   const auth: Auth = {
     settings,
@@ -213,10 +208,7 @@ export function createAuth(options: AuthOptions): Auth {
         claims = await tokens.verifyAccessToken(token);
         verifiedTokens.set(token, claims);
       }
-      const { rows } = await kdb.executeQuery<UserWithVersionRow>(
-        CompiledQuery.raw(userByIdSql, [Number(claims.sub)]),
-      );
-      const row = rows[0];
+      const row = await lookupUser(Number(claims.sub));
       if (!row || !fromDbBool(row.is_active) || Number(row.token_version) !== claims.ver) {
         throw new AuthKitError('invalid_token', 'The access token is no longer valid', { reason: 'revoked' });
       }
