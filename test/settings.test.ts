@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { AuthKitError, DEFAULT_SETTINGS, createTokenService, loadSettings, resolveSettings } from 'auth-kit';
+import { defaultMaxConcurrentHashes } from '../src/config.js';
 import { caught, expectAuthKitError, newSecret } from './support/helpers.js';
 
 const SECRET = newSecret(64);
@@ -34,7 +35,7 @@ describe('loadSettings(env)', () => {
       argon2MemoryCost: 19456,
       argon2TimeCost: 2,
       argon2Parallelism: 1,
-      maxConcurrentHashes: Math.max(1, availableParallelism()),
+      maxConcurrentHashes: Math.max(1, Math.min(availableParallelism() + 1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1)),
     });
     expect(DEFAULT_SETTINGS).toMatchObject({ jwtAlgorithm: 'HS256', accessTokenExpireMinutes: 30, databaseUrl: 'sqlite:///./app.db' });
     expect(Object.isFrozen(s)).toBe(true);
@@ -173,5 +174,16 @@ describe('resolveSettings(object)', () => {
     for (const bad of [null, undefined, 'JWT_SECRET_KEY=abc', 42]) {
       await expectAuthKitError(() => resolveSettings(bad as never), 'configuration_error');
     }
+  });
+});
+
+describe('the default cap on hashes in flight', () => {
+  it('is one more than the CPU count, but leaves one libuv thread free and is at least 1', () => {
+    expect(defaultMaxConcurrentHashes(1, 4)).toBe(2);
+    expect(defaultMaxConcurrentHashes(2, 4)).toBe(3);
+    expect(defaultMaxConcurrentHashes(8, 4)).toBe(3);
+    expect(defaultMaxConcurrentHashes(8, 16)).toBe(9);
+    expect(defaultMaxConcurrentHashes(2, 2)).toBe(1);
+    expect(defaultMaxConcurrentHashes(4, 1)).toBe(1);
   });
 });
