@@ -60,6 +60,10 @@ async function bodyOf(c: Context): Promise<AuthHttpBody> {
   // GET and HEAD carry no body: not touching c.req.raw.body spares @hono/node-server building a
   // full Fetch Request (and its stream) on every authenticated GET.
   if (c.req.method === 'GET' || c.req.method === 'HEAD') return { kind: 'none' };
+  // On @hono/node-server, the Node request itself when nobody has started reading it: iterating it
+  // directly spares converting it to a Fetch ReadableStream on every POST.
+  const incoming = incomingOf(c);
+  if (incoming !== undefined && isUnreadNodeStream(incoming)) return { kind: 'stream', stream: incoming };
   const stream = c.req.raw.body;
   return stream ? { kind: 'stream', stream: stream as unknown as AsyncIterable<Uint8Array> } : { kind: 'none' };
 }
@@ -76,7 +80,27 @@ function logError(error: unknown): void {
   console.error('auth-kit: unexpected error while answering a request', error);
 }
 
-type NodeIncoming = { socket?: { remoteAddress?: string }; headers?: Record<string, string | string[] | undefined> };
+type NodeIncoming = {
+  socket?: { remoteAddress?: string };
+  headers?: Record<string, string | string[] | undefined>;
+  readableDidRead?: boolean;
+  listenerCount?: (event: string) => number;
+  [Symbol.asyncIterator]?: unknown;
+};
+
+/**
+ * A Node `IncomingMessage` no one has read from, or is about to (a Fetch stream made from it
+ * listens for its data), yet.
+ */
+function isUnreadNodeStream(incoming: NodeIncoming): incoming is NodeIncoming & AsyncIterable<Uint8Array> {
+  return (
+    incoming.readableDidRead === false &&
+    typeof incoming.listenerCount === 'function' &&
+    incoming.listenerCount('data') === 0 &&
+    incoming.listenerCount('readable') === 0 &&
+    typeof incoming[Symbol.asyncIterator] === 'function'
+  );
+}
 
 /** @hono/node-server passes the Node request as `c.env.incoming`; other runtimes differ. */
 function incomingOf(c: Context): NodeIncoming | undefined {
