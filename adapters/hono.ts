@@ -80,7 +80,10 @@ function logError(error: unknown): void {
   console.error('auth-kit: unexpected error while answering a request', error);
 }
 
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
 type NodeIncoming = {
+  url?: string;
   socket?: { remoteAddress?: string };
   headers?: Record<string, string | string[] | undefined>;
   readableDidRead?: boolean;
@@ -132,8 +135,10 @@ export function authRoutes(auth: Auth, options: AuthHttpOptions = {}): Hono {
   const handler = createAuthHandler(auth, options);
   const app = new Hono();
   for (const path of handler.paths) {
+    const hasParams = path.includes(':');
     app.on([...handler.methods], path, async (c) => {
-      const url = c.req.url;
+      // The Node request's own path when there is one: the Fetch URL is built on first use.
+      const url = incomingOf(c)?.url ?? c.req.url;
       const q = url.indexOf('?');
       const response = await handler.handle({
         method: c.req.method,
@@ -142,7 +147,7 @@ export function authRoutes(auth: Auth, options: AuthHttpOptions = {}): Hono {
         query: q < 0 ? '' : url.slice(q + 1),
         body: await bodyOf(c),
         remoteAddress: remoteAddressOf(c),
-        params: c.req.param(),
+        params: hasParams ? c.req.param() : NO_PARAMS,
       });
       return send(c, response, options);
     });
