@@ -8,22 +8,23 @@
 //      npm run build && node bench/run.mjs seed
 // Rounds alternate the order (baseline first, then the CLI first); BENCH_SEED_ROUNDS sets how
 // many (default 3) and the median per-round ratio is reported. AUTH_MAX_CONCURRENT_HASHES sets
-// the cap for both sides (default: the CPU count, the CLI's own default).
+// the cap for both sides (default: the library's own default, the CPU count + 1 at most
+// UV_THREADPOOL_SIZE − 1).
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hash } from '@node-rs/argon2';
+import { resolveSettings } from 'auth-kit';
 import { describeMachine, formatDuration, formatRatio, heading, makeTempDir, median, printTable } from './lib.mjs';
 
 const COUNT = 500;
 const TARGET = 1.25;
 const ROUNDS = Number(process.env.BENCH_SEED_ROUNDS ?? 3);
 const PARAMS = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
-const CAP = Number(process.env.AUTH_MAX_CONCURRENT_HASHES || os.availableParallelism());
+const CAP = Number(process.env.AUTH_MAX_CONCURRENT_HASHES) || resolveSettings({ jwtSecretKey: randomBytes(32).toString('base64url') }).maxConcurrentHashes;
 const BIN = fileURLToPath(new URL('../dist/cli/index.js', import.meta.url));
 
 if (!existsSync(BIN)) {
