@@ -202,7 +202,8 @@ export function createAuth(options: AuthOptions): Auth {
     },
 
     async authenticateWithClaims(token) {
-      const now = Math.floor(clock().getTime() / 1000);
+      // The system clock without a Date per request (this runs on every authenticated request).
+      const now = Math.floor((clock === systemClock ? Date.now() : clock().getTime()) / 1000);
       let claims = verifiedTokens.get(token, now);
       if (claims === undefined) {
         claims = await tokens.verifyAccessToken(token);
