@@ -145,7 +145,8 @@ export function createAuth(options: AuthOptions): Auth {
   const policy = { minLength: settings.passwordMinLength };
   // Every flow records into one event log. Storing is awaited and its failure fails the flow:
   // the lockout counts these rows, so a security event is never silently lost (README, security).
-  const events = createEventRecorder(db, { clock, onEvent: options.onEvent, logger: options.eventLogger });
+  const eventOptions = { clock, onEvent: options.onEvent, logger: options.eventLogger };
+  const events = createEventRecorder(db, eventOptions);
   const emit: EmitSessionEvent = async (type, details) => {
     await events.record(type, details);
   };
@@ -167,7 +168,6 @@ export function createAuth(options: AuthOptions): Auth {
     sendPasswordResetEmail: options.sendPasswordResetEmail,
     emit,
   });
-  const eventOptions = { clock, onEvent: options.onEvent, logger: options.eventLogger };
   const flows = createLoginFlows(db, {
     clock,
     settings,

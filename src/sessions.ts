@@ -493,15 +493,8 @@ export function createSessionManager(db: Kysely<any>, options: SessionManagerOpt
   const { clock, tokens, emit } = options;
   const lifetimeMs = options.refreshTokenExpireDays * 24 * 60 * 60 * 1000;
 
-  async function issue(
-    userId: number,
-    tokenVersion: number,
-    familyId: string,
-    refreshToken: string,
-    expiresAt: Date,
-    now: Date,
-  ): Promise<TokenResponse> {
-    const access = await tokens.createAccessToken({ id: userId, tokenVersion, sessionId: familyId });
+  /** The token response of a session whose access token is `access`. */
+  function respond(access: AccessTokenResponse, familyId: string, refreshToken: string, expiresAt: Date, now: Date): TokenResponse {
     return {
       ...access,
       refreshToken,
@@ -565,12 +558,7 @@ export function createSessionManager(db: Kysely<any>, options: SessionManagerOpt
       }
       const signed = await prepared.access;
       if ('error' in signed) throw signed.error;
-      return {
-        ...signed.ok,
-        refreshToken,
-        refreshExpiresIn: Math.max(0, Math.floor((expiresAt.getTime() - createdAt.getTime()) / 1000)),
-        sessionId: familyId,
-      };
+      return respond(signed.ok, familyId, refreshToken, expiresAt, createdAt);
     },
 
     async refresh(refreshToken, context) {
@@ -651,7 +639,8 @@ export function createSessionManager(db: Kysely<any>, options: SessionManagerOpt
         throw invalidGrant();
       }
       await emit('token_refreshed', { userId: Number(row.user_id), email: row.email, ...ctx });
-      return issue(Number(row.user_id), version, row.family_id, next, expiresAt, now);
+      const access = await tokens.createAccessToken({ id: Number(row.user_id), tokenVersion: version, sessionId: row.family_id });
+      return respond(access, row.family_id, next, expiresAt, now);
     },
 
     async logout(refreshToken, context) {

@@ -137,10 +137,8 @@ export function failuresQuery(db: Kysely<AuthKitDatabase>, email: string, window
 }
 
 // Both run before every password login: built once per handle (see prepareQuery).
-const lastResets = prepareQuery(1, (db, email: string) => lastResetQuery(db, email));
-const failuresSince = prepareQuery(3, (db, email: string, windowStart: string, since: string) =>
-  failuresSinceQuery(db, email, windowStart, since),
-);
+const lastResets = prepareQuery(1, lastResetQuery);
+const failuresSince = prepareQuery(3, failuresSinceQuery);
 
 /**
  * Decides whether a password login for `email` may be attempted now, from the failures recorded
@@ -170,8 +168,9 @@ export async function checkLoginAllowed(
   const key = normalizeEmail(String(email ?? ''));
   const kdb = asDb(db);
 
-  const { rows: resetRows } = await lastResets(kdb, key);
-  const resetTimes = Object.values((resetRows[0] ?? {}) as Record<string, Date | string | null>)
+  const resets = (await lastResets(kdb, key)).rows[0];
+  if (resets === undefined) throw new Error('auth-kit: the last-reset query returned no row');
+  const resetTimes = Object.values(resets as Record<string, Date | string | null>)
     .filter((value): value is Date | string => value !== null)
     .map((value) => fromDbTime(value).getTime());
   const lastReset = resetTimes.length ? new Date(Math.max(...resetTimes)) : BEFORE_ANY_EVENT;
