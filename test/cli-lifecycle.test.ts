@@ -6,9 +6,8 @@
  * Output on a pipe never carries an escape code.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { type AddressInfo, type Socket, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -26,47 +25,13 @@ import {
   recordEvent,
   revokeAllSessions,
 } from 'auth-kit';
-import { type CliOptions, type CliResult, hasScript, runCli as spawnCli, runCliInTerminal } from './support/cli.js';
+import { type CliOptions, SLOW, cli, ESC, expectFailure, expectOk, hasScript, runCliInTerminal, useTempDirs } from './support/cli.js';
 import { type TestDatabase, describeEachDialect, openPostgresSchema, openSqlite, postgresProblem, PG_URL, REQUIRE_PG } from './support/databases.js';
 
-const ESC = '\u001b';
 const PASSWORD = 'correct horse battery staple';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-// Every test spawns several processes that each load node, the library and argon2; on a shared,
-// busy machine one spawn can take seconds. A generous limit, not a timing assertion.
-const SLOW = { timeout: 300_000 };
-const tempDirs: string[] = [];
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-kit-cli-life-'));
-  tempDirs.push(dir);
-  return dir;
-}
-
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** Runs the bin; output on pipes must never carry colour. */
-async function cli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
-  const result = await spawnCli(args, options);
-  expect(result.stdout + result.stderr, `escape codes on a pipe from: auth-kit ${args.join(' ')}`).not.toContain(ESC);
-  return result;
-}
-
-/** A failure: the exit code and exactly one line on stderr, naming the command. */
-function expectFailure(result: CliResult, code: 1 | 2, command: string): string {
-  expect({ code: result.code, stdout: result.stdout }).toEqual({ code, stdout: '' });
-  const lines = result.stderr.trim().split('\n');
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0].startsWith(`${command}: `), lines[0]).toBe(true);
-  return lines[0];
-}
-
-function expectOk(result: CliResult): void {
-  expect(result.code, `stderr: ${result.stderr}`).toBe(0);
-}
+const tempDir = useTempDirs('auth-kit-cli-life-');
 
 /** The rows of a table printed by the bin: the lines after the header, split on 2+ spaces. */
 function tableRows(stdout: string, header: RegExp): string[][] {

@@ -5,11 +5,10 @@
  * database. Every run also checks that no escape code reaches a pipe.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type User,
   createAuth,
@@ -23,7 +22,7 @@ import {
   resolveSettings,
   seedUsers,
 } from 'auth-kit';
-import { type CliOptions, type CliResult, ROOT, hasScript, runCli as spawnCli, runCliInTerminal } from './support/cli.js';
+import { type CliOptions, ROOT, SLOW, cli, ESC, expectFailure, expectOk, hasScript, runCliInTerminal, useTempDirs } from './support/cli.js';
 import {
   type TestDatabase,
   describeEachDialect,
@@ -34,43 +33,9 @@ import {
   PG_URL,
 } from './support/databases.js';
 
-const ESC = '\u001b';
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const hasher = createPasswordHasher({ maxConcurrent: 2 });
-// Every test spawns several processes that each load node, the library and argon2; on a shared,
-// busy machine one spawn can take seconds. A generous limit, not a timing assertion.
-const SLOW = { timeout: 300_000 };
-const tempDirs: string[] = [];
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-kit-cli-'));
-  tempDirs.push(dir);
-  return dir;
-}
-
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** Runs the bin; output on pipes must never carry colour. */
-async function cli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
-  const result = await spawnCli(args, options);
-  expect(result.stdout + result.stderr, `escape codes on a pipe from: auth-kit ${args.join(' ')}`).not.toContain(ESC);
-  return result;
-}
-
-/** A failure: the exit code and exactly one line on stderr, naming the command. */
-function expectFailure(result: CliResult, code: 1 | 2, command: string): string {
-  expect({ code: result.code, stdout: result.stdout }).toEqual({ code, stdout: '' });
-  const lines = result.stderr.trim().split('\n');
-  expect(lines, result.stderr).toHaveLength(1);
-  expect(lines[0].startsWith(`${command}: `), lines[0]).toBe(true);
-  return lines[0];
-}
-
-function expectOk(result: CliResult): void {
-  expect(result.code, `stderr: ${result.stderr}`).toBe(0);
-}
+const tempDir = useTempDirs('auth-kit-cli-');
 
 interface SeedJson {
   created: { id: number; email: string; fullName: string | null; isActive: boolean; createdAt: string; password: string | null }[];

@@ -6,9 +6,11 @@
  * `script`, for the hidden prompt and colour.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { afterAll, expect, inject } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -107,4 +109,48 @@ export function runCliInTerminal(
       resolve({ code, screen });
     });
   });
+}
+
+/** The escape character: output on a pipe must never contain it. */
+export const ESC = '\u001b';
+
+// Every test spawns several processes that each load node, the library and argon2; on a shared,
+// busy machine one spawn can take seconds. A generous limit, not a timing assertion.
+export const SLOW = { timeout: 300_000 };
+
+/**
+ * Returns a function that makes a fresh temp directory named `prefix…`; all of them are removed
+ * after the test file. Call it at the top level of a test file.
+ */
+export function useTempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+}
+
+/** Runs the bin (see {@link runCli}); output on pipes must never carry colour. */
+export async function cli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  const result = await runCli(args, options);
+  expect(result.stdout + result.stderr, `escape codes on a pipe from: auth-kit ${args.join(' ')}`).not.toContain(ESC);
+  return result;
+}
+
+/** A failure: the exit code and exactly one line on stderr, naming the command. */
+export function expectFailure(result: CliResult, code: 1 | 2, command: string): string {
+  expect({ code: result.code, stdout: result.stdout }).toEqual({ code, stdout: '' });
+  const lines = result.stderr.trim().split('\n');
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0].startsWith(`${command}: `), lines[0]).toBe(true);
+  return lines[0];
+}
+
+/** Exit code 0 (stderr shown when not). */
+export function expectOk(result: CliResult): void {
+  expect(result.code, `stderr: ${result.stderr}`).toBe(0);
 }
