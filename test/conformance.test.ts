@@ -23,8 +23,9 @@ import {
   postJson,
   registerUser,
   tokenFor,
+  runConformance,
 } from './support/conformance.js';
-import { type TestDatabase, describeEachDialect, openSqlite } from './support/databases.js';
+import { type TestDatabase, openSqlite } from './support/databases.js';
 import { GOOD_PASSWORD, newSecret } from './support/helpers.js';
 import { FORM, JSON_TYPE, type RawResponse, form, request } from './support/http-client.js';
 
@@ -409,43 +410,7 @@ const CASES: readonly Case[] = [
 // The loops
 // ---------------------------------------------------------------------------------------------
 
-for (const adapter of ADAPTERS) {
-  describe(`conformance [${adapter.name}]`, () => {
-    let t: TestDatabase;
-    let w: World;
-    beforeAll(async () => {
-      t = openSqlite('memory');
-      w = await makeWorld(adapter, t);
-    });
-    afterAll(async () => {
-      await w?.app.close();
-      await t?.cleanup();
-    });
-    afterEach(() => {
-      // No case here should reach a 500.
-      expect(w.errors).toEqual([]);
-    });
-    for (const c of CASES) it(c.name, () => c.run(w));
-  });
-}
-
-describeEachDialect('conformance core cases', (dialect) => {
-  for (const adapter of ADAPTERS) {
-    describe(adapter.name, () => {
-      let t: TestDatabase;
-      let w: World;
-      beforeAll(async () => {
-        t = await dialect.open();
-        w = await makeWorld(adapter, t);
-      });
-      afterAll(async () => {
-        await w?.app.close();
-        await t?.cleanup();
-      });
-      for (const c of CASES.filter((c) => c.core)) it(c.name, () => c.run(w));
-    });
-  }
-});
+runConformance('conformance', CASES);
 
 // ---------------------------------------------------------------------------------------------
 // The app's own body parsers, installed before and after mounting auth-kit

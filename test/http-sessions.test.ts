@@ -25,8 +25,9 @@ import {
   postForm,
   postJson,
   registerUser,
+  runConformance,
 } from './support/conformance.js';
-import { type TestDatabase, describeEachDialect, openSqlite } from './support/databases.js';
+import { type TestDatabase, openSqlite } from './support/databases.js';
 import { GOOD_PASSWORD, newSecret } from './support/helpers.js';
 import { type RawResponse, request } from './support/http-client.js';
 
@@ -527,46 +528,7 @@ const CASES: readonly Case[] = [
 // The loops
 // ---------------------------------------------------------------------------------------------
 
-for (const adapter of ADAPTERS) {
-  describe(`sessions conformance [${adapter.name}]`, () => {
-    let t: TestDatabase;
-    let w: World;
-    beforeAll(async () => {
-      t = openSqlite('memory');
-      w = await makeWorld(adapter, t);
-    });
-    afterAll(async () => {
-      await w?.app.close();
-      await t?.cleanup();
-    });
-    afterEach(() => {
-      // No case here should reach a 500.
-      expect(w.errors).toEqual([]);
-    });
-    for (const c of CASES) it(c.name, () => c.run(w));
-  });
-}
-
-describeEachDialect('sessions conformance core cases', (dialect) => {
-  for (const adapter of ADAPTERS) {
-    describe(adapter.name, () => {
-      let t: TestDatabase;
-      let w: World;
-      beforeAll(async () => {
-        t = await dialect.open();
-        w = await makeWorld(adapter, t);
-      });
-      afterAll(async () => {
-        await w?.app.close();
-        await t?.cleanup();
-      });
-      afterEach(() => {
-        expect(w.errors).toEqual([]);
-      });
-      for (const c of CASES.filter((c) => c.core)) it(c.name, () => c.run(w));
-    });
-  }
-});
+runConformance('sessions conformance', CASES);
 
 // ---------------------------------------------------------------------------------------------
 // The status route (opt-in)

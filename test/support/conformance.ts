@@ -3,10 +3,10 @@
  * test/http-sessions.test.ts: an app of one adapter over real sockets on 127.0.0.1, its auth
  * instance with a hand-moved clock and a password-reset outbox, and small request/assertion helpers.
  */
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Auth, type AuthHttpOptions, type PasswordResetMessage, type SettingsInput, createAuth, migrate } from 'auth-kit';
-import type { AdapterCase, ParserMode, RunningApp } from './adapters.js';
-import type { TestDatabase } from './databases.js';
+import { ADAPTERS, type AdapterCase, type ParserMode, type RunningApp } from './adapters.js';
+import { type TestDatabase, describeEachDialect, openSqlite } from './databases.js';
 import { type FakeClock, GOOD_PASSWORD, fakeClock, newSecret } from './helpers.js';
 import { FORM, JSON_TYPE, type RawResponse, form, request } from './http-client.js';
 
@@ -143,4 +143,33 @@ export interface Case {
   readonly name: string;
   readonly core?: boolean;
   run(w: World): Promise<void>;
+}
+
+/**
+ * The conformance loops: every case against every adapter on SQLite in memory, then the `core`
+ * cases against every adapter on every dialect. Each adapter's app is started once per loop; no
+ * case may reach a 500 (the world records every error handed to the adapter).
+ */
+export function runConformance(title: string, cases: readonly Case[]): void {
+  const run = (describeTitle: string, open: () => Promise<TestDatabase>, selected: readonly Case[], adapter: AdapterCase) =>
+    describe(describeTitle, () => {
+      let t: TestDatabase;
+      let w: World;
+      beforeAll(async () => {
+        t = await open();
+        w = await makeWorld(adapter, t);
+      });
+      afterAll(async () => {
+        await w?.app.close();
+        await t?.cleanup();
+      });
+      afterEach(() => {
+        expect(w.errors).toEqual([]);
+      });
+      for (const c of selected) it(c.name, () => c.run(w));
+    });
+  for (const adapter of ADAPTERS) run(`${title} [${adapter.name}]`, async () => openSqlite('memory'), cases, adapter);
+  describeEachDialect(`${title} core cases`, (dialect) => {
+    for (const adapter of ADAPTERS) run(adapter.name, dialect.open, cases.filter((c) => c.core), adapter);
+  });
 }
