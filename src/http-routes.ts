@@ -4,7 +4,7 @@
  * paths the table lists, so they never change when a route is added.
  */
 import type { RegisterInput } from './auth.js';
-import { type AuthHttpResponse, HttpProblem, authenticateRequest, jsonResponse, userJson } from './http-protocol.js';
+import { type AuthHttpResponse, HttpProblem, bearerToken, jsonResponse, userJson } from './http-protocol.js';
 import {
   type AuthRouteContext,
   type AuthRouteTable,
@@ -97,8 +97,8 @@ export const AUTH_ROUTES: AuthRouteTable = Object.freeze({
   },
   '/me': {
     async GET({ auth, request }) {
-      const result = await authenticateRequest(auth, request.headers);
-      return result.ok ? jsonResponse(200, userJson(result.user)) : result.response;
+      // A failure throws: the handler maps it like authenticateRequest would (401 + challenge).
+      return jsonResponse(200, userJson(await auth.authenticate(bearerToken(request.headers))));
     },
   },
   ...SESSION_ROUTES,

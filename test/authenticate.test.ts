@@ -70,4 +70,16 @@ describeEachDialect('authenticate', (dialect) => {
     const flipped = `${h}.${p}.${s!.slice(0, 10)}${s![10] === 'A' ? 'B' : 'A'}${s!.slice(11)}`;
     await expectAuthKitError(auth.authenticate(flipped), 'invalid_token');
   });
+
+  it('does not let a remembered token vouch for another payload or header under its signature', async () => {
+    const [h, p, s] = accessToken.split('.');
+    const claims = JSON.parse(Buffer.from(p!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const otherPayload = Buffer.from(JSON.stringify({ ...claims, exp: (claims.exp as number) + 3600 })).toString('base64url');
+    await expectAuthKitError(auth.authenticate(`${h}.${otherPayload}.${s}`), 'invalid_token');
+    const header = JSON.parse(Buffer.from(h!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const otherHeader = Buffer.from(JSON.stringify({ ...header, kid: 'x' })).toString('base64url');
+    await expectAuthKitError(auth.authenticate(`${otherHeader}.${p}.${s}`), 'invalid_token');
+    // The genuine token is still remembered and still accepted.
+    expect((await auth.authenticate(accessToken)).id).toBe(userId);
+  });
 });
