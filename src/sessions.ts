@@ -10,13 +10,14 @@
  *                                                      R3 (the newest) stops working too
  * ```
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from './clock.js';
 import { fromDbBool, fromDbTime, toDbTime } from './database/dialect.js';
 import { prepareQuery } from './database/prepared.js';
 import type { AuthKitDatabase } from './database/types.js';
 import { AuthKitError } from './errors.js';
+import { randomBase64url } from './random.js';
 import type { AccessTokenResponse, TokenService } from './tokens.js';
 
 /** Random bytes in a refresh or password-reset token: 256 bits (S17). */
@@ -115,7 +116,7 @@ export const ignoreSessionEvent: EmitSessionEvent = () => undefined;
  * ```
  */
 export function generateOpaqueToken(): string {
-  return randomBytes(OPAQUE_TOKEN_BYTES).toString('base64url');
+  return randomBase64url(OPAQUE_TOKEN_BYTES);
 }
 
 /**
@@ -154,7 +155,7 @@ export function isOpaqueToken(value: string): boolean {
  * ```
  */
 export function newRowId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBase64url(16);
 }
 
 /**

@@ -1,8 +1,9 @@
-import { randomBytes, webcrypto } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { systemClock, type Clock } from './clock.js';
 import { type JwtAlgorithm, type Settings, type SettingsInput, resolveSettings } from './config.js';
 import { AuthKitError, type InvalidTokenReason } from './errors.js';
+import { randomBase64url } from './random.js';
 
 /** The largest access token accepted, in characters; anything longer is refused unparsed (S14). */
 export const MAX_ACCESS_TOKEN_LENGTH = 4096;
@@ -129,7 +130,7 @@ export function createTokenService(settings: Settings | SettingsInput, options: 
         .setAudience(resolved.jwtAudience)
         .setIssuedAt(now)
         .setExpirationTime(now + expiresIn)
-        .setJti(randomBytes(18).toString('base64url'))
+        .setJti(randomBase64url(18))
         .sign(await key);
       return { accessToken, tokenType: 'bearer', expiresIn };
     },
