@@ -162,8 +162,7 @@ function formatIp(ip: IpBytes): string {
  * ```
  */
 export function normalizeIpAddress(address: string): string | null {
-  const ip = parseIp(address);
-  return ip ? formatIp(ip) : null;
+  return formsOf(address).normalized;
 }
 
 /**
@@ -180,13 +179,45 @@ export function normalizeIpAddress(address: string): string | null {
  * ```
  */
 export function clientAddressKey(address: string): string | null {
+  return formsOf(address).key;
+}
+
+interface AddressForms {
+  readonly normalized: string | null;
+  readonly key: string | null;
+}
+
+/** Most addresses remembered by {@link formsOf}; the memo starts over when full. */
+const MAX_REMEMBERED_ADDRESSES = 1024;
+const MAX_REMEMBERED_LENGTH = 64;
+const rememberedForms = new Map<string, AddressForms>();
+
+/**
+ * Both forms of an address, parsed once. Every login and event needs them, mostly for the same
+ * few addresses, and parsing is a pure function of the text: the results are remembered.
+ */
+function formsOf(address: string): AddressForms {
+  let forms = rememberedForms.get(address);
+  if (forms === undefined) {
+    forms = computeForms(address);
+    // Only address-sized text is remembered: the memo stays small whatever callers pass.
+    if (typeof address === 'string' && address.length <= MAX_REMEMBERED_LENGTH) {
+      if (rememberedForms.size >= MAX_REMEMBERED_ADDRESSES) rememberedForms.clear();
+      rememberedForms.set(address, forms);
+    }
+  }
+  return forms;
+}
+
+function computeForms(address: string): AddressForms {
   const ip = parseIp(address);
-  if (!ip) return null;
-  if (ip.version === 4) return formatIp(ip);
+  if (!ip) return { normalized: null, key: null };
+  const normalized = formatIp(ip);
+  if (ip.version === 4) return { normalized, key: normalized };
   const first = hextets(ip.bytes)
     .slice(0, 4)
     .map((g) => g.toString(16));
-  return `${first.join(':')}::/64`;
+  return { normalized, key: `${first.join(':')}::/64` };
 }
 
 function parseRange(entry: string): IpRange | null {

@@ -10,7 +10,7 @@
  *                                                      R3 (the newest) stops working too
  * ```
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from './clock.js';
 import { fromDbBool, fromDbTime, toDbTime } from './database/dialect.js';
@@ -129,7 +129,7 @@ export function generateOpaqueToken(): string {
  * ```
  */
 export function hashOpaqueToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /**

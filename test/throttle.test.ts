@@ -306,6 +306,25 @@ describe('client address', () => {
     expect(clientAddressKey('nope')).toBeNull();
   });
 
+  it('gives the same answers when asked again, in either order and after many other addresses', () => {
+    // Parsed forms are remembered (bounded, starting over when full): they must never go stale or mix.
+    const expected = (i: number) => ({ text: `2001:DB8:${i.toString(16)}:2::${(i % 7) + 1}`, normalized: `2001:db8:${i.toString(16)}:2::${(i % 7) + 1}`, key: `2001:db8:${i.toString(16)}:2::/64` });
+    for (let round = 0; round < 2; round++) {
+      for (let i = 1; i <= 1500; i++) {
+        const { text, normalized, key } = expected(i);
+        if (i % 2 === 0) {
+          expect(clientAddressKey(text)).toBe(key);
+          expect(normalizeIpAddress(text)).toBe(normalized);
+        } else {
+          expect(normalizeIpAddress(text)).toBe(normalized);
+          expect(clientAddressKey(text)).toBe(key);
+        }
+      }
+    }
+    expect(normalizeIpAddress(`${'1'.repeat(100)}`)).toBeNull();
+    expect(normalizeIpAddress('::FFFF:192.0.2.1')).toBe('192.0.2.1');
+  });
+
   it('refuses an invalid trusted-proxy entry at configuration time, naming it', () => {
     for (const bad of ['10.0.0.0/33', '::1/129', 'proxy.example.com', '10.0.0.1:80', '[::1]']) {
       expect(() => parseTrustedProxies([bad]), bad).toThrowError(/AUTH_TRUSTED_PROXIES/);
