@@ -355,9 +355,8 @@ function toTrusted(option: ClientAddressOptions['trustedProxies']): TrustedProxi
 export function resolveClientAddress(source: ClientAddressSource, options: ClientAddressOptions = {}): string | null {
   const peerText = source?.remoteAddress;
   if (typeof peerText !== 'string' || peerText === '') return null;
-  const peer = parseIp(peerText);
-  if (!peer) return null;
-  const peerAddress = formatIp(peer);
+  const peerAddress = formsOf(peerText).normalized;
+  if (peerAddress === null) return null;
   const trusted = toTrusted(options.trustedProxies);
   if (!trusted || !trusted.has(peerAddress)) return peerAddress;
 
@@ -368,9 +367,9 @@ export function resolveClientAddress(source: ClientAddressSource, options: Clien
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i].trim();
     if (hop === '') continue;
-    const ip = parseIp(hop);
-    if (!ip) return current;
-    current = formatIp(ip);
+    const hopAddress = formsOf(hop).normalized;
+    if (hopAddress === null) return current;
+    current = hopAddress;
     if (!trusted.has(current)) return current;
   }
   // Every hop was a trusted proxy: the left-most one is the best we know.
