@@ -12,6 +12,7 @@ import { CamelCasePlugin, Kysely, PostgresDialect, SqliteDialect, sql } from 'ky
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  configureSqlite,
   createAuth,
   createUserService,
   createPasswordHasher,
@@ -190,12 +191,32 @@ describe('openDatabase: unsupported values', () => {
   });
 });
 
-describe('SQLite handles are configured: WAL (files), foreign keys, busy timeout', () => {
+describe('SQLite handles are configured: WAL (files), synchronous = FULL, foreign keys, busy timeout', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'auth-kit-pragma-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('asks for synchronous = FULL after WAL: better-sqlite3 would otherwise sync only at checkpoints', () => {
+    // better-sqlite3 is built with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1 and `PRAGMA synchronous` reports 2
+    // either way, so the pragmas sent are what can be checked here.
+    const database = new Database(join(dir, 'sync.db'));
+    const sent: string[] = [];
+    const original = database.pragma.bind(database);
+    database.pragma = ((source: string, options?: { simple?: boolean }) => {
+      sent.push(source);
+      return original(source, options);
+    }) as typeof database.pragma;
+    try {
+      configureSqlite(database);
+      expect(sent).toContain('synchronous = FULL');
+      expect(sent.indexOf('synchronous = FULL')).toBeGreaterThan(sent.indexOf('journal_mode = WAL'));
+      expect(original('synchronous', { simple: true })).toBe(2);
+    } finally {
+      database.close();
+    }
+  });
 
   it('for openDatabase and createSqliteDatabase, file and memory', async () => {
     const handles: [string, Kysely<any>, boolean][] = [

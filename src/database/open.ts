@@ -64,10 +64,25 @@ export function maskDatabaseUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 
-/** Sets WAL journaling (for files), foreign keys and the busy timeout on a better-sqlite3 handle. */
+/**
+ * Sets WAL journaling (for files), `synchronous = FULL`, foreign keys and the busy timeout on a
+ * better-sqlite3 handle.
+ *
+ * `synchronous = FULL` is set explicitly because better-sqlite3 is built with
+ * `SQLITE_DEFAULT_WAL_SYNCHRONOUS=1`: without it a WAL database syncs only at checkpoints, so a
+ * power loss or an OS crash could undo a committed logout-all, deactivation or password change
+ * (and `PRAGMA synchronous` would still report 2). With it every commit is synced to disk.
+ *
+ * @example
+ * ```ts
+ * const database = new Database('app.db');
+ * configureSqlite(database); // before handing it to Kysely
+ * ```
+ */
 export function configureSqlite(database: SqliteDatabase & { pragma?: (source: string) => unknown }): void {
   if (typeof database.pragma !== 'function') return;
   database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
 }
