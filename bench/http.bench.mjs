@@ -11,6 +11,10 @@
 //      Refresh tokens rotate, so every request spends a token returned by an earlier response:
 //      REFRESH_CONNECTIONS chains run side by side (one per connection's worth of tokens).
 //
+// Rounds: where a comparison runs in alternating rounds (1 and 2), the rates printed are each
+// side's median rate and the ratio is the median of the per-round ratios, so it need not equal
+// the quotient of the two printed rates.
+//
 // Run: npm run bench            (builds, then every bench file)
 //      npm run build && node bench/run.mjs http
 // Uses the BUILT package: 'auth-kit/express' etc. resolve to dist/ through the self-reference.

@@ -35,6 +35,8 @@ export function createVerifiedTokenCache(max: number = VERIFIED_TOKEN_CACHE_SIZE
   const entries = new Map<string, Entry>();
   return {
     get(token, nowSeconds) {
+      // Not a string: never remembered; the verifier refuses it with invalid_token.
+      if (typeof token !== 'string') return undefined;
       const key = token.slice(-KEY_LENGTH);
       const entry = entries.get(key);
       // A forged token may end like a verified one (same signature, other payload): only the very
@@ -48,6 +50,7 @@ export function createVerifiedTokenCache(max: number = VERIFIED_TOKEN_CACHE_SIZE
       return entry.claims;
     },
     set(token, claims) {
+      if (typeof token !== 'string') return;
       const key = token.slice(-KEY_LENGTH);
       if (!entries.has(key) && entries.size >= max) entries.delete(entries.keys().next().value as string);
       entries.set(key, { token, claims });

@@ -71,6 +71,13 @@ describeEachDialect('authenticate', (dialect) => {
     await expectAuthKitError(auth.authenticate(flipped), 'invalid_token');
   });
 
+  it('refuses a token that is not a string with invalid_token, never a TypeError', async () => {
+    for (const bad of [undefined, null, 123, {}, ['x']]) {
+      await expectAuthKitError(auth.authenticate(bad as unknown as string), 'invalid_token');
+    }
+    expect((await auth.authenticate(accessToken)).id).toBe(userId);
+  });
+
   it('does not let a remembered token vouch for another payload or header under its signature', async () => {
     const [h, p, s] = accessToken.split('.');
     const claims = JSON.parse(Buffer.from(p!, 'base64url').toString('utf8')) as Record<string, unknown>;

@@ -198,23 +198,35 @@ describe('SQLite handles are configured: WAL (files), synchronous = FULL, foreig
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('asks for synchronous = FULL after WAL: better-sqlite3 would otherwise sync only at checkpoints', () => {
-    // better-sqlite3 is built with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1 and `PRAGMA synchronous` reports 2
-    // either way, so the pragmas sent are what can be checked here.
-    const database = new Database(join(dir, 'sync.db'));
-    const sent: string[] = [];
-    const original = database.pragma.bind(database);
-    database.pragma = ((source: string, options?: { simple?: boolean }) => {
-      sent.push(source);
-      return original(source, options);
-    }) as typeof database.pragma;
-    try {
-      configureSqlite(database);
-      expect(sent).toContain('synchronous = FULL');
-      expect(sent.indexOf('synchronous = FULL')).toBeGreaterThan(sent.indexOf('journal_mode = WAL'));
-      expect(original('synchronous', { simple: true })).toBe(2);
-    } finally {
-      database.close();
+  it('keeps synchronous = FULL on WAL files, in use and reopened (better-sqlite3 alone drops to NORMAL)', async () => {
+    const file = join(dir, 'sync.db');
+    const synchronous = (database: InstanceType<typeof Database>) => database.pragma('synchronous', { simple: true });
+    // What better-sqlite3 does by itself once a WAL database is in use: 1 (NORMAL, syncs only at checkpoints).
+    const plain = new Database(join(dir, 'plain.db'));
+    plain.pragma('journal_mode = WAL');
+    plain.exec('create table t (x)');
+    expect(synchronous(plain)).toBe(1);
+    plain.close();
+
+    const first = new Database(file);
+    configureSqlite(first);
+    first.exec('create table t (x)');
+    first.prepare('insert into t values (1)').run();
+    expect(synchronous(first)).toBe(2);
+    first.close();
+    // An existing WAL file, opened again through each of auth-kit's entry points.
+    const again = new Database(file);
+    configureSqlite(again);
+    again.prepare('select * from t').all();
+    expect(synchronous(again)).toBe(2);
+    again.close();
+    for (const db of [openDatabase(`sqlite:///${file}`), createSqliteDatabase(file)]) {
+      try {
+        await sql`select * from t`.execute(db);
+        expect(await pragma(db, 'synchronous')).toBe(2);
+      } finally {
+        await db.destroy();
+      }
     }
   });
 

@@ -323,6 +323,15 @@ describe('client address', () => {
     }
     expect(normalizeIpAddress(`${'1'.repeat(100)}`)).toBeNull();
     expect(normalizeIpAddress('::FFFF:192.0.2.1')).toBe('192.0.2.1');
+    for (let i = 0; i < 2; i++) {
+      // Surrounding spaces, and values that are not strings (JavaScript callers), asked twice.
+      expect(normalizeIpAddress(' 192.0.2.1 ')).toBe('192.0.2.1');
+      expect(clientAddressKey(' 192.0.2.1 ')).toBe('192.0.2.1');
+      for (const bad of [123, undefined, null, {}]) {
+        expect(normalizeIpAddress(bad as unknown as string)).toBeNull();
+        expect(clientAddressKey(bad as unknown as string)).toBeNull();
+      }
+    }
   });
 
   it('refuses an invalid trusted-proxy entry at configuration time, naming it', () => {

@@ -69,9 +69,10 @@ export function maskDatabaseUrl(url: string): string {
  * better-sqlite3 handle.
  *
  * `synchronous = FULL` is set explicitly because better-sqlite3 is built with
- * `SQLITE_DEFAULT_WAL_SYNCHRONOUS=1`: without it a WAL database syncs only at checkpoints, so a
- * power loss or an OS crash could undo a committed logout-all, deactivation or password change
- * (and `PRAGMA synchronous` would still report 2). With it every commit is synced to disk.
+ * `SQLITE_DEFAULT_WAL_SYNCHRONOUS=1`: without it a WAL database drops to `synchronous = NORMAL`
+ * (`PRAGMA synchronous` reports 1 once the database is in use) and syncs only at checkpoints, so a
+ * power loss or an OS crash could undo a committed logout-all, deactivation or password change.
+ * With it every commit is synced to disk.
  *
  * @example
  * ```ts
