@@ -30,6 +30,25 @@ const WRONG_PASSWORD = 'wrong-horse-battery-77';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
+/**
+ * From now on every INSERT into `table` fails with `message` (a trigger; reads still work).
+ * Resolves to a function that lifts the refusal again.
+ */
+async function refuseInserts(
+  t: TestDatabase,
+  table: 'auth_events' | 'auth_sessions',
+  message: string,
+): Promise<() => Promise<void>> {
+  const name = sql.id(`refuse_${table}`);
+  if (t.dialect === 'sqlite') {
+    await sql`create trigger ${name} before insert on ${sql.table(table)} begin select raise(abort, ${sql.lit(message)}); end`.execute(t.db);
+    return async () => void (await sql`drop trigger ${name}`.execute(t.db));
+  }
+  await sql`create function ${name}() returns trigger language plpgsql as $$ begin raise exception ${sql.lit(message)}; end $$`.execute(t.db);
+  await sql`create trigger ${name} before insert on ${sql.table(table)} for each row execute function ${name}()`.execute(t.db);
+  return async () => void (await sql`drop trigger ${name} on ${sql.table(table)}`.execute(t.db));
+}
+
 /** The fields a test compares: everything but the row id. */
 function summary(e: AuthEvent) {
   return {
@@ -286,12 +305,7 @@ describeEachDialect('auth events from the flows', (dialect) => {
   it('fails the request when an event cannot be stored: no silent loss, no session without its event', async () => {
     await auth.register({ email: 'ada@example.com', password: GOOD_PASSWORD });
     // From here on every INSERT into auth_events fails; reading it (the lockout check) still works.
-    if (t.dialect === 'sqlite') {
-      await sql`create trigger refuse_events before insert on auth_events begin select raise(abort, 'events are read-only'); end`.execute(t.db);
-    } else {
-      await sql`create function refuse_events() returns trigger language plpgsql as $$ begin raise exception 'events are read-only'; end $$`.execute(t.db);
-      await sql`create trigger refuse_events before insert on auth_events for each row execute function refuse_events()`.execute(t.db);
-    }
+    await refuseInserts(t, 'auth_events', 'events are read-only');
     // A failed login whose login_failed cannot be stored is not answered invalid_credentials:
     // an uncounted guess would escape the lockout.
     const failed = await caught(auth.login({ username: 'ada@example.com', password: WRONG_PASSWORD }));
@@ -309,12 +323,7 @@ describeEachDialect('auth events from the flows', (dialect) => {
 
   it('stores login_succeeded and the session together: a session that cannot be stored leaves no event, no hook call', async () => {
     await auth.register({ email: 'ada@example.com', password: GOOD_PASSWORD });
-    if (t.dialect === 'sqlite') {
-      await sql`create trigger refuse_sessions before insert on auth_sessions begin select raise(abort, 'sessions are read-only'); end`.execute(t.db);
-    } else {
-      await sql`create function refuse_sessions() returns trigger language plpgsql as $$ begin raise exception 'sessions are read-only'; end $$`.execute(t.db);
-      await sql`create trigger refuse_sessions before insert on auth_sessions for each row execute function refuse_sessions()`.execute(t.db);
-    }
+    const allowSessions = await refuseInserts(t, 'auth_sessions', 'sessions are read-only');
     heard.length = 0;
     const failed = await caught(auth.login({ username: 'ada@example.com', password: GOOD_PASSWORD }));
     expect(String((failed as Error).message)).toContain('sessions are read-only');
@@ -323,8 +332,7 @@ describeEachDialect('auth events from the flows', (dialect) => {
     expect((await storedEvents()).map((e) => e.type)).toEqual(['user_registered']);
     expect(heard).toEqual([]);
 
-    if (t.dialect === 'sqlite') await sql`drop trigger refuse_sessions`.execute(t.db);
-    else await sql`drop trigger refuse_sessions on auth_sessions`.execute(t.db);
+    await allowSessions();
     const tokens = await auth.login({ username: 'ada@example.com', password: GOOD_PASSWORD });
     await tick();
     expect((await storedEvents()).map((e) => e.type)).toEqual(['user_registered', 'login_succeeded']);
