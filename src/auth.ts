@@ -14,6 +14,7 @@ import {
 } from './password-reset.js';
 import {
   type AuthEventHook,
+  type AuthEventType,
   type AuthEventLogger,
   type EventRecorder,
   type PruneEventsOptions,
@@ -24,7 +25,7 @@ import { type LoginInput, type RegisterInput, createLoginFlows } from './login.j
 import {
   type ActiveSession,
   type ClientContext,
-  type EmitSessionEvent,
+  type SessionEventDetails,
   type TokenResponse,
   createSessionManager,
 } from './sessions.js';
@@ -99,6 +100,9 @@ export interface Auth {
    * Verifies the current password (`invalid_current_password`), applies the policy, re-hashes,
    * invalidates every access token and revokes every session but `currentSessionId`. Returns a new
    * access token (for that session), since the caller's own one is refused from now on.
+   * A wrong current password counts towards the account's lockout like a failed login (recorded
+   * as `login_failed`); once it is reached, the change is refused with `too_many_attempts`.
+   * Pass the client's `clientAddress` / `userAgent` in `options` for the event log.
    */
   changePassword(userId: number, input: ChangePasswordInput, options?: ChangePasswordOptions): Promise<AccessTokenResponse>;
   /** Mails a single-use reset token through `sendPasswordResetEmail`; unknown or inactive emails silently do nothing. */
@@ -147,7 +151,7 @@ export function createAuth(options: AuthOptions): Auth {
   // the lockout counts these rows, so a security event is never silently lost (README, security).
   const eventOptions = { clock, onEvent: options.onEvent, logger: options.eventLogger };
   const events = createEventRecorder(db, eventOptions);
-  const emit: EmitSessionEvent = async (type, details) => {
+  const emit = async (type: AuthEventType, details: SessionEventDetails): Promise<void> => {
     await events.record(type, details);
   };
   const users = createUserService(db, { passwords, passwordPolicy: policy, clock, events });
@@ -166,6 +170,7 @@ export function createAuth(options: AuthOptions): Auth {
     tokens,
     passwordResetExpireMinutes: settings.passwordResetExpireMinutes,
     sendPasswordResetEmail: options.sendPasswordResetEmail,
+    lockout: { maxFailedLogins: settings.maxFailedLogins, windowMinutes: settings.lockoutWindowMinutes },
     emit,
   });
   const flows = createLoginFlows(db, {

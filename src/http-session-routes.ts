@@ -94,13 +94,13 @@ export const SESSION_ROUTES: AuthRouteTable = Object.freeze({
     },
   },
   '/password': {
-    async POST({ auth, request, params }) {
+    async POST({ auth, request, params, client }) {
       const { user, claims } = await authenticateBearer(auth, request);
       const body = await params(BODY);
       const access = await auth.changePassword(
         user.id,
         { currentPassword: body.currentPassword as string, newPassword: body.newPassword as string },
-        { currentSessionId: claims.sid ?? null },
+        { ...client, currentSessionId: claims.sid ?? null },
       );
       // The caller's own access token was just invalidated: this one replaces it.
       return tokenResponse(access);

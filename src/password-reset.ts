@@ -11,9 +11,13 @@ import type { AuthKitDatabase } from './database/types.js';
 import { AuthKitError } from './errors.js';
 import type { PasswordHasher } from './passwords.js';
 import { EmailSchema, type PasswordPolicy, parseInput, passwordSchema } from './schemas.js';
+import { checkLoginAllowed, tooManyAttempts } from './throttle.js';
 import {
-  type EmitSessionEvent,
+  type ClientContext,
+  type SessionEventDetails,
+  type SessionEventType,
   assertUserId,
+  cleanContext,
   generateOpaqueToken,
   hashOpaqueToken,
   invalidGrant,
@@ -32,7 +36,7 @@ export interface ChangePasswordInput {
 }
 
 /** Options of `auth.changePassword`. */
-export interface ChangePasswordOptions {
+export interface ChangePasswordOptions extends ClientContext {
   /** The session to keep (the `sid` of the caller's access token); every other session is revoked. */
   readonly currentSessionId?: string | null;
 }
@@ -69,7 +73,13 @@ export interface PasswordLifecycleOptions {
   /** Reset-token lifetime in minutes. */
   readonly passwordResetExpireMinutes: number;
   readonly sendPasswordResetEmail?: SendPasswordResetEmail;
-  readonly emit: EmitSessionEvent;
+  /** The account lockout a wrong current password counts towards (the login's settings, S18). */
+  readonly lockout: { readonly maxFailedLogins: number; readonly windowMinutes: number };
+  /**
+   * Stores an event; a rejection fails the flow. Besides the session events, a wrong current
+   * password is recorded as `login_failed` and a refused attempt as `login_throttled`.
+   */
+  readonly emit: (type: SessionEventType | 'login_failed' | 'login_throttled', details: SessionEventDetails) => void | Promise<void>;
 }
 
 /** The password flows behind `createAuth`'s `changePassword`, `requestPasswordReset`, `resetPassword`. Internal. */
@@ -86,18 +96,19 @@ export interface PasswordLifecycle {
  * @example
  * ```ts
  * const lifecycle = createPasswordLifecycle(db, { clock, passwords, passwordPolicy: { minLength: 8 }, tokens,
- *   passwordResetExpireMinutes: 60, emit: ignoreSessionEvent });
+ *   passwordResetExpireMinutes: 60, lockout: { maxFailedLogins: 5, windowMinutes: 15 }, emit: ignoreSessionEvent });
  * ```
  */
 export function createPasswordLifecycle(db: Kysely<any>, options: PasswordLifecycleOptions): PasswordLifecycle {
   const kdb = db as Kysely<AuthKitDatabase>;
-  const { clock, passwords, tokens, emit, sendPasswordResetEmail } = options;
+  const { clock, passwords, tokens, emit, sendPasswordResetEmail, lockout } = options;
   const newPasswordSchema = v.object({ newPassword: passwordSchema(options.passwordPolicy) });
   const emailSchema = v.object({ email: EmailSchema });
   const resetLifetimeMs = options.passwordResetExpireMinutes * 60 * 1000;
 
   const lifecycle: PasswordLifecycle = {
-    async changePassword(userId, input, { currentSessionId = null } = {}) {
+    async changePassword(userId, input, changeOptions = {}) {
+      const { currentSessionId = null } = changeOptions;
       assertUserId(userId);
       const currentPassword = requireString(input?.currentPassword, 'currentPassword');
       // The policy first: a weak new password is refused before any hashing (S5).
@@ -111,7 +122,18 @@ export function createPasswordLifecycle(db: Kysely<any>, options: PasswordLifecy
         // The caller was authenticated a moment ago; the account is gone or deactivated since.
         throw new AuthKitError('invalid_token', 'The access token is no longer valid', { reason: 'revoked' });
       }
+      // A wrong current password is a password guess like a failed login (whoever holds a stolen
+      // access token could otherwise guess without limit): the account's lockout applies before
+      // argon2, and each wrong guess is counted as a login_failed (S18, S19).
+      const ctx = cleanContext(changeOptions);
+      const details = { userId, email: row.email, ...ctx };
+      const verdict = await checkLoginAllowed(kdb, row.email, { now: clock(), ...lockout });
+      if (!verdict.allowed) {
+        await emit('login_throttled', details);
+        throw tooManyAttempts(verdict.retryAfterSeconds);
+      }
       if (!(await passwords.verify(row.hashed_password, currentPassword))) {
+        await emit('login_failed', details);
         throw new AuthKitError('invalid_current_password', 'The current password is not correct');
       }
       const hashed = await passwords.hash(newPassword);
@@ -148,7 +170,7 @@ export function createPasswordLifecycle(db: Kysely<any>, options: PasswordLifecy
         return { version, sessionId: kept?.family_id };
       });
       if (!result) throw new AuthKitError('invalid_current_password', 'The current password is not correct');
-      await emit('password_changed', { userId, email: row.email });
+      await emit('password_changed', details);
       // The caller's own access token carries the old version and is now refused: hand out a new one.
       return tokens.createAccessToken({ id: userId, tokenVersion: result.version, sessionId: result.sessionId });
     },

@@ -434,6 +434,31 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    name: 'POST /password: wrong current passwords count towards the lockout (429 + Retry-After), recorded with the client context',
+    async run(w) {
+      const { id, email } = await registerUser(w);
+      const caller = await login(w, email);
+      w.clock.advance(1000); // failures count from after the login's success, never in the same millisecond
+      try {
+        const headers = { ...bearer(caller.access_token), 'user-agent': 'password-guesser/1' };
+        const guess = { currentPassword: `${GOOD_PASSWORD}x`, newPassword: NEW_PASSWORD };
+        for (let i = 0; i < 5; i += 1) {
+          expectError(await postJson(w, '/auth/password', guess, headers), 400, 'invalid_current_password');
+        }
+        const refused = await postJson(w, '/auth/password', { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD }, headers);
+        expectError(refused, 429, 'too_many_attempts');
+        expect(refused.headers['retry-after']).toBe('1');
+        const failed = (await w.auth.events.list({ type: 'login_failed', userId: id })).events;
+        expect(failed).toHaveLength(5);
+        expect(failed[0]).toMatchObject({ email, clientAddress: '127.0.0.1', userAgent: 'password-guesser/1' });
+        // The lockout is the account's: the password grant is refused as well.
+        expectError(await postForm(w, '/auth/token', { username: email, password: GOOD_PASSWORD }), 429, 'too_many_attempts');
+      } finally {
+        w.clock.set(CLOCK_START);
+      }
+    },
+  },
+  {
     name: 'POST /password-reset/request: the same 202 for an existing and an unknown email (and a failing mailer); malformed 422, missing 400',
     async run(w) {
       const { email, id } = await registerUser(w);

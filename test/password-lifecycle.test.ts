@@ -143,6 +143,46 @@ describeEachDialect('password lifecycle', (dialect) => {
       expect((await auth.refresh(bobs.refreshToken)).sessionId).toBe(bobs.sessionId);
     });
 
+    it('counts a wrong current password towards the account lockout, before argon2 once it is reached (S18)', async () => {
+      const session = await login();
+      clock.advance(1000); // failures count from after the login's success, never in the same millisecond
+      const wrong = { currentPassword: 'not-the-password-1', newPassword: NEW_PASSWORD };
+      const context = { clientAddress: '203.0.113.7', userAgent: 'lifecycle-test/1' };
+      for (let i = 0; i < 5; i += 1) {
+        await expectAuthKitError(auth.changePassword(ada.id, wrong, context), 'invalid_current_password');
+      }
+      const failed = await auth.events.list({ type: 'login_failed', userId: ada.id });
+      expect(failed.events).toHaveLength(5);
+      expect(failed.events[0]).toMatchObject({ email: 'ada@example.com', ...context });
+
+      // The sixth attempt is refused before the password is looked at: even the right one.
+      const refused = await expectAuthKitError(
+        auth.changePassword(ada.id, { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD }, context),
+        'too_many_attempts',
+      );
+      expect(refused.retryAfterSeconds).toBe(1);
+      expect((await auth.events.list({ type: 'login_throttled', userId: ada.id })).events).toHaveLength(1);
+      // The same lockout a password login sees: the account's guesses are shared.
+      await expectAuthKitError(login(), 'too_many_attempts');
+      expect((await auth.authenticate(session.accessToken)).id).toBe(ada.id); // nothing changed
+
+      // After the delay the right current password goes through, and clears the count.
+      clock.advance(1000);
+      await auth.changePassword(ada.id, { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD }, context);
+      const changed = (await auth.events.list({ type: 'password_changed', userId: ada.id })).events;
+      expect(changed).toHaveLength(1);
+      expect(changed[0]).toMatchObject(context);
+      await login(NEW_PASSWORD);
+    });
+
+    it('counts failed logins against a password change as well: the two share one count', async () => {
+      for (let i = 0; i < 5; i += 1) await expectAuthKitError(login('not-the-password-1'), 'invalid_credentials');
+      await expectAuthKitError(
+        auth.changePassword(ada.id, { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD }),
+        'too_many_attempts',
+      );
+    });
+
     it('refuses a deactivated account', async () => {
       await auth.users.deactivateUser(ada.id);
       await expectAuthKitError(
