@@ -105,7 +105,11 @@ export interface Auth {
    * Pass the client's `clientAddress` / `userAgent` in `options` for the event log.
    */
   changePassword(userId: number, input: ChangePasswordInput, options?: ChangePasswordOptions): Promise<AccessTokenResponse>;
-  /** Mails a single-use reset token through `sendPasswordResetEmail`; unknown or inactive emails silently do nothing. */
+  /**
+   * Mails a single-use reset token through `sendPasswordResetEmail`; unknown or inactive emails
+   * silently do nothing, and so does an account that already has `maxPasswordResetsPerAccount`
+   * tokens outstanding (no mailbox flooding).
+   */
   requestPasswordReset(email: string): Promise<void>;
   /** Sets a new password with a reset token, revokes every session and access token; a bad token is `invalid_grant`. */
   resetPassword(token: string, newPassword: string): Promise<void>;
@@ -169,6 +173,7 @@ export function createAuth(options: AuthOptions): Auth {
     passwordPolicy: policy,
     tokens,
     passwordResetExpireMinutes: settings.passwordResetExpireMinutes,
+    maxPasswordResetsPerAccount: settings.maxPasswordResetsPerAccount,
     sendPasswordResetEmail: options.sendPasswordResetEmail,
     lockout: { maxFailedLogins: settings.maxFailedLogins, windowMinutes: settings.lockoutWindowMinutes },
     emit,

@@ -48,6 +48,12 @@ export interface Settings {
   /** Lifetime of a password-reset token. Env: `AUTH_PASSWORD_RESET_EXPIRE_MINUTES`, default 60. */
   readonly passwordResetExpireMinutes: number;
   /**
+   * Password-reset tokens an account may have outstanding (unused, unexpired); a request beyond it
+   * mails nothing and is answered like any other, so nobody can flood a mailbox through
+   * `requestPasswordReset`. 0 = no limit. Env: `AUTH_MAX_PASSWORD_RESETS_PER_ACCOUNT`, default 3.
+   */
+  readonly maxPasswordResetsPerAccount: number;
+  /**
    * Failed logins per account within the lockout window before further attempts are refused
    * (`too_many_attempts`, with a growing delay). 0 disables this lockout (the cap of 100
    * consecutive failures stays). Env: `AUTH_MAX_FAILED_LOGINS`, default 5.
@@ -83,6 +89,7 @@ export const DEFAULT_SETTINGS: Omit<Settings, 'jwtSecretKey' | 'maxConcurrentHas
   argon2Parallelism: 1,
   refreshTokenExpireDays: 14,
   passwordResetExpireMinutes: 60,
+  maxPasswordResetsPerAccount: 3,
   maxFailedLogins: 5,
   lockoutWindowMinutes: 15,
   maxFailedLoginsPerAddress: 0,
@@ -106,6 +113,7 @@ const ENV_NAMES: Readonly<Record<keyof Settings, string>> = {
   maxConcurrentHashes: 'AUTH_MAX_CONCURRENT_HASHES',
   refreshTokenExpireDays: 'JWT_REFRESH_TOKEN_EXPIRE_DAYS',
   passwordResetExpireMinutes: 'AUTH_PASSWORD_RESET_EXPIRE_MINUTES',
+  maxPasswordResetsPerAccount: 'AUTH_MAX_PASSWORD_RESETS_PER_ACCOUNT',
   maxFailedLogins: 'AUTH_MAX_FAILED_LOGINS',
   lockoutWindowMinutes: 'AUTH_LOCKOUT_WINDOW_MINUTES',
   maxFailedLoginsPerAddress: 'AUTH_MAX_FAILED_LOGINS_PER_ADDRESS',
@@ -122,6 +130,7 @@ const NUMERIC_KEYS = [
   'maxConcurrentHashes',
   'refreshTokenExpireDays',
   'passwordResetExpireMinutes',
+  'maxPasswordResetsPerAccount',
   'maxFailedLogins',
   'lockoutWindowMinutes',
   'maxFailedLoginsPerAddress',
@@ -146,6 +155,7 @@ const SettingsSchema = v.object({
   maxConcurrentHashes: int(1, 1024),
   refreshTokenExpireDays: int(1, 3650),
   passwordResetExpireMinutes: int(1, 60 * 24 * 7),
+  maxPasswordResetsPerAccount: int(0, 1000),
   // More than 100 is pointless: 100 consecutive failures always lock (NIST SP 800-63B 5.2.2).
   maxFailedLogins: int(0, 100),
   lockoutWindowMinutes: int(1, 60 * 24),
@@ -231,6 +241,7 @@ export function resolveSettings(input: SettingsInput): Settings {
  * | `AUTH_MAX_CONCURRENT_HASHES` | the CPU count + 1, at most `UV_THREADPOOL_SIZE` − 1 (3) |
  * | `JWT_REFRESH_TOKEN_EXPIRE_DAYS` | `14` (absolute session lifetime) |
  * | `AUTH_PASSWORD_RESET_EXPIRE_MINUTES` | `60` |
+ * | `AUTH_MAX_PASSWORD_RESETS_PER_ACCOUNT` | `3` outstanding reset tokens (0 = no limit) |
  * | `AUTH_MAX_FAILED_LOGINS` / `AUTH_LOCKOUT_WINDOW_MINUTES` | `5` / `15` (0 failures = no lockout) |
  * | `AUTH_MAX_FAILED_LOGINS_PER_ADDRESS` / `AUTH_MAX_REGISTRATIONS_PER_ADDRESS` | `0` (off) |
  * | `AUTH_TRUSTED_PROXIES` | none (comma-separated addresses, CIDR ranges, `loopback`…) |

@@ -72,6 +72,8 @@ export interface PasswordLifecycleOptions {
   readonly tokens: TokenService;
   /** Reset-token lifetime in minutes. */
   readonly passwordResetExpireMinutes: number;
+  /** Outstanding (unused, unexpired) reset tokens per account beyond which a request mails nothing; 0 = no limit. */
+  readonly maxPasswordResetsPerAccount: number;
   readonly sendPasswordResetEmail?: SendPasswordResetEmail;
   /** The account lockout a wrong current password counts towards (the login's settings, S18). */
   readonly lockout: { readonly maxFailedLogins: number; readonly windowMinutes: number };
@@ -96,7 +98,7 @@ export interface PasswordLifecycle {
  * @example
  * ```ts
  * const lifecycle = createPasswordLifecycle(db, { clock, passwords, passwordPolicy: { minLength: 8 }, tokens,
- *   passwordResetExpireMinutes: 60, lockout: { maxFailedLogins: 5, windowMinutes: 15 }, emit: ignoreSessionEvent });
+ *   passwordResetExpireMinutes: 60, maxPasswordResetsPerAccount: 3, lockout: { maxFailedLogins: 5, windowMinutes: 15 }, emit: ignoreSessionEvent });
  * ```
  */
 export function createPasswordLifecycle(db: Kysely<any>, options: PasswordLifecycleOptions): PasswordLifecycle {
@@ -187,6 +189,20 @@ export function createPasswordLifecycle(db: Kysely<any>, options: PasswordLifecy
       // Unknown or deactivated: nothing happens, and nothing tells the caller so.
       if (!row || !fromDbBool(row.is_active)) return;
       const now = clock();
+      const limit = options.maxPasswordResetsPerAccount;
+      if (limit > 0) {
+        // Enough links are already on their way: another mail would only flood the mailbox. The
+        // caller is answered the same (nothing may tell whether the account exists). Concurrent
+        // requests can each pass before seeing the others' rows: at most one extra per request.
+        const { outstanding } = await kdb
+          .selectFrom('auth_password_reset_tokens')
+          .select((eb) => eb.fn.countAll<number | string | bigint>().as('outstanding'))
+          .where('user_id', '=', Number(row.id))
+          .where('used_at', 'is', null)
+          .where('expires_at', '>', toDbTime(now))
+          .executeTakeFirstOrThrow();
+        if (Number(outstanding) >= limit) return;
+      }
       const token = generateOpaqueToken();
       const expiresAt = new Date(now.getTime() + resetLifetimeMs);
       await kdb

@@ -244,6 +244,47 @@ describeEachDialect('password lifecycle', (dialect) => {
       clock.advance(5 * MINUTE);
       await expectAuthKitError(quick.resetPassword(mails[0]!.token, NEW_PASSWORD), 'invalid_grant');
     });
+
+    it('mails at most maxPasswordResetsPerAccount (default 3) outstanding tokens; further requests do nothing visible', async () => {
+      const tokens = [await requestToken(), await requestToken(), await requestToken()];
+      // The fourth: no mail, no row, and the same resolved promise as for an unknown email.
+      expect(await auth.requestPasswordReset('ada@example.com')).toBeUndefined();
+      expect(mails).toHaveLength(3);
+      expect(await t.db.selectFrom('auth_password_reset_tokens').selectAll().execute()).toHaveLength(3);
+      // Every outstanding token still works; using one spends the others, so a new request mails again.
+      await auth.resetPassword(tokens[1]!, NEW_PASSWORD);
+      await requestToken();
+      await requestToken();
+      await requestToken();
+      await auth.requestPasswordReset('ada@example.com'); // three outstanding again: silent
+      expect(mails).toHaveLength(6);
+      // Expired tokens are not outstanding either.
+      clock.advance(60 * MINUTE);
+      await requestToken();
+    });
+
+    it('maxPasswordResetsPerAccount counts per account and 0 turns the limit off', async () => {
+      const unlimited = createAuth({
+        db: t.db,
+        settings: { jwtSecretKey: newSecret(), maxPasswordResetsPerAccount: 0 },
+        clock: clock.now,
+        sendPasswordResetEmail: (m) => void mails.push(m),
+      });
+      for (let i = 0; i < 5; i += 1) await unlimited.requestPasswordReset('ada@example.com');
+      expect(mails).toHaveLength(5);
+      // Ada's tokens do not count against Bob.
+      await auth.users.createUser({ email: 'bob@example.com', password: GOOD_PASSWORD });
+      const one = createAuth({
+        db: t.db,
+        settings: { jwtSecretKey: newSecret(), maxPasswordResetsPerAccount: 1 },
+        clock: clock.now,
+        sendPasswordResetEmail: (m) => void mails.push(m),
+      });
+      await one.requestPasswordReset('ada@example.com');
+      await one.requestPasswordReset('bob@example.com');
+      await one.requestPasswordReset('bob@example.com');
+      expect(mails.slice(5).map((m) => m.user.email)).toEqual(['bob@example.com']);
+    });
   });
 
   describe('resetPassword', () => {

@@ -375,4 +375,12 @@ describe('lockout settings', () => {
     expect(() => loadSettings({ ...base, AUTH_LOCKOUT_WINDOW_MINUTES: '0' })).toThrowError(/AUTH_LOCKOUT_WINDOW_MINUTES/);
     expect(() => loadSettings({ ...base, AUTH_TRUSTED_PROXIES: 'localhost' })).toThrowError(/AUTH_TRUSTED_PROXIES/);
   });
+  it('limits outstanding password resets to 3 per account by default; AUTH_MAX_PASSWORD_RESETS_PER_ACCOUNT changes it', () => {
+    expect(loadSettings(base).maxPasswordResetsPerAccount).toBe(3);
+    expect(loadSettings({ ...base, AUTH_MAX_PASSWORD_RESETS_PER_ACCOUNT: '0' }).maxPasswordResetsPerAccount).toBe(0);
+    expect(loadSettings({ ...base, AUTH_MAX_PASSWORD_RESETS_PER_ACCOUNT: '10' }).maxPasswordResetsPerAccount).toBe(10);
+    for (const bad of ['-1', '2.5', 'many']) {
+      expect(() => loadSettings({ ...base, AUTH_MAX_PASSWORD_RESETS_PER_ACCOUNT: bad })).toThrowError(/AUTH_MAX_PASSWORD_RESETS_PER_ACCOUNT/);
+    }
+  });
 });
