@@ -22,6 +22,7 @@ import {
   createEventRecorder,
 } from './events.js';
 import { type LoginInput, type RegisterInput, createLoginFlows } from './login.js';
+import { type PruneExpiredResult, pruneExpired } from './prune.js';
 import {
   type ActiveSession,
   type ClientContext,
@@ -115,6 +116,11 @@ export interface Auth {
   resetPassword(token: string, newPassword: string): Promise<void>;
   /** Deletes events created before `olderThan`; returns how many (see {@link pruneEvents}). */
   pruneEvents(options: PruneEventsOptions): Promise<number>;
+  /**
+   * Deletes ended sessions and used or expired password-reset tokens, on the auth clock; returns
+   * how many of each (see {@link pruneExpired}). Run it on a schedule.
+   */
+  pruneExpired(): Promise<PruneExpiredResult>;
 }
 
 /**
@@ -235,6 +241,7 @@ export function createAuth(options: AuthOptions): Auth {
     requestPasswordReset: (email) => lifecycle.requestPasswordReset(email),
     resetPassword: (token, newPassword) => lifecycle.resetPassword(token, newPassword),
     pruneEvents: (pruneOptions) => events.prune(pruneOptions),
+    pruneExpired: () => pruneExpired(db, { now: clock() }),
   };
   return Object.freeze(auth);
 }

@@ -307,7 +307,8 @@ export interface EventPage {
 
 
 
-function validDate(value: unknown, name: string): Date {
+/** Internal: `value` if it is a valid Date, else `validation_failed` naming `name`. */
+export function validDate(value: unknown, name: string): Date {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
     throw new AuthKitError('validation_failed', `${name} must be a valid Date`, { issues: [{ path: name, message: 'Must be a Date' }] });
   }

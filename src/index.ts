@@ -151,6 +151,7 @@ export type {
 export { EmailSchema, normalizeEmail, passwordSchema, type PasswordPolicy } from './schemas.js';
 export type { ActiveSession, ClientContext, TokenResponse } from './sessions.js';
 export { listActiveSessions, revokeAllSessions } from './sessions.js';
+export { pruneExpired, type PruneExpiredOptions, type PruneExpiredResult } from './prune.js';
 export {
   DEFAULT_SEED_BATCH_SIZE,
   GENERATED_PASSWORD_LENGTH,

@@ -369,8 +369,31 @@ for (const target of TARGETS) {
       }
     });
 
+    it('prune: deletes the rows of ended sessions and used or expired reset tokens; live sessions stay; --json', async () => {
+      await migrate(t.db);
+      const monthAgo = createAuth({
+        db: t.db,
+        settings: { jwtSecretKey: secret },
+        clock: () => new Date(Date.now() - 30 * DAY),
+        sendPasswordResetEmail: () => undefined,
+      });
+      const ada = await monthAgo.register({ email: 'ada@example.com', password: PASSWORD });
+      const ended = await monthAgo.login({ username: 'ada@example.com', password: PASSWORD });
+      await monthAgo.refresh(ended.refreshToken);
+      await monthAgo.requestPasswordReset('ada@example.com');
+      const live = await auth.login({ username: 'ada@example.com', password: PASSWORD });
+
+      const result = await run(['prune']);
+      expectOk(result);
+      expect(result.stdout).toBe('Deleted 2 session rows of ended sessions and 1 used or expired password-reset token.\n');
+      expect((await listActiveSessions(t.db, ada.id)).map((s) => s.id)).toEqual([live.sessionId]);
+      expect(await t.db.selectFrom('auth_sessions').select('id').execute()).toHaveLength(1);
+      expect(await json(['prune'])).toEqual({ sessions: 0, passwordResetTokens: 0 });
+      expect((await auth.refresh(live.refreshToken)).sessionId).toBe(live.sessionId);
+    });
+
     it('event commands on a database without auth-kit tables fail and say to migrate', async () => {
-      for (const args of [['events', 'list'], ['events', 'prune', '--older-than', '1d'], ['users', 'sessions', 'a@example.com']]) {
+      for (const args of [['events', 'list'], ['events', 'prune', '--older-than', '1d'], ['users', 'sessions', 'a@example.com'], ['prune']]) {
         expect(expectFailure(await run(args), 1, `auth-kit ${args.slice(0, 2).join(' ')}`)).toContain('auth-kit migrate');
       }
     });
@@ -565,6 +588,7 @@ describe('auth-kit bin: lifecycle commands, database-independent', SLOW, () => {
       [['events'], ['list', 'prune']],
       [['events', 'list'], ['--type <type>', '--user <email|id>', '--since <when>', '--limit <n>', '--cursor <cursor>', '--json', 'login_throttled']],
       [['events', 'prune'], ['--older-than <duration>', '--json']],
+      [['prune'], ['--json', 'auth-kit events prune']],
       [['status'], ['--json', '--timeout <seconds>', 'JWT_SECRET_KEY', '1 unhealthy']],
     ];
     for (const [words, expected] of cases) {
@@ -578,7 +602,7 @@ describe('auth-kit bin: lifecycle commands, database-independent', SLOW, () => {
     const users = (await cli(['users', '--help'])).stdout;
     for (const name of ['sessions', 'revoke-sessions', 'unlock']) expect(users).toMatch(new RegExp(`^ {2}${name} +\\S`, 'm'));
     const root = (await cli(['--help'])).stdout;
-    for (const name of ['events', 'status']) expect(root).toMatch(new RegExp(`^ {2}${name} +\\S`, 'm'));
+    for (const name of ['events', 'prune', 'status']) expect(root).toMatch(new RegExp(`^ {2}${name} +\\S`, 'm'));
     const group = await cli(['events']);
     expect(group.code).toBe(2);
     expect(group.stderr).toContain('Usage: auth-kit events <command>');
