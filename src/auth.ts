@@ -117,7 +117,8 @@ export interface Auth {
   /** Deletes events created before `olderThan`; returns how many (see {@link pruneEvents}). */
   pruneEvents(options: PruneEventsOptions): Promise<number>;
   /**
-   * Deletes ended sessions and used or expired password-reset tokens, on the auth clock; returns
+   * Deletes the sessions past their absolute lifetime and the used or expired password-reset
+   * tokens, on the auth clock; returns
    * how many of each (see {@link pruneExpired}). Run it on a schedule.
    */
   pruneExpired(): Promise<PruneExpiredResult>;

@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import * as v from 'valibot';
 import type { Clock } from './clock.js';
-import { fromDbBool, fromDbTime, toDbBool, toDbTime } from './database/dialect.js';
+import { dialectOf, fromDbBool, fromDbTime, toDbBool, toDbTime } from './database/dialect.js';
 import type { AuthKitDatabase } from './database/types.js';
 import { AuthKitError } from './errors.js';
 import type { PasswordHasher } from './passwords.js';
@@ -107,6 +107,7 @@ export function createPasswordLifecycle(db: Kysely<any>, options: PasswordLifecy
   const newPasswordSchema = v.object({ newPassword: passwordSchema(options.passwordPolicy) });
   const emailSchema = v.object({ email: EmailSchema });
   const resetLifetimeMs = options.passwordResetExpireMinutes * 60 * 1000;
+  const isPostgres = dialectOf(kdb) === 'postgres';
 
   const lifecycle: PasswordLifecycle = {
     async changePassword(userId, input, changeOptions = {}) {
@@ -189,33 +190,44 @@ export function createPasswordLifecycle(db: Kysely<any>, options: PasswordLifecy
       // Unknown or deactivated: nothing happens, and nothing tells the caller so.
       if (!row || !fromDbBool(row.is_active)) return;
       const now = clock();
+      const userId = Number(row.id);
+      const token = generateOpaqueToken();
+      const expiresAt = new Date(now.getTime() + resetLifetimeMs);
       const limit = options.maxPasswordResetsPerAccount;
-      if (limit > 0) {
-        // Enough links are already on their way: another mail would only flood the mailbox. The
-        // caller is answered the same (nothing may tell whether the account exists). Concurrent
-        // requests can each pass before seeing the others' rows: at most one extra per request.
-        const { outstanding } = await kdb
+      const stored = await kdb.transaction().execute(async (trx) => {
+        // Requests for one account are serialised, so a burst cannot slip past the limit: on
+        // PostgreSQL by the account's row lock, on SQLite by the write lock the insert takes first
+        // (a write before the read, so two processes never deadlock upgrading a read lock).
+        if (limit > 0 && isPostgres) {
+          await trx.selectFrom('auth_users').select('id').where('id', '=', userId).forUpdate().execute();
+        }
+        const id = newRowId();
+        await trx
+          .insertInto('auth_password_reset_tokens')
+          .values({
+            id,
+            user_id: userId,
+            token_hash: hashOpaqueToken(token),
+            created_at: toDbTime(now),
+            expires_at: toDbTime(expiresAt),
+            used_at: null,
+          })
+          .execute();
+        if (limit === 0) return true;
+        const { outstanding } = await trx
           .selectFrom('auth_password_reset_tokens')
           .select((eb) => eb.fn.countAll<number | string | bigint>().as('outstanding'))
-          .where('user_id', '=', Number(row.id))
+          .where('user_id', '=', userId)
           .where('used_at', 'is', null)
           .where('expires_at', '>', toDbTime(now))
           .executeTakeFirstOrThrow();
-        if (Number(outstanding) >= limit) return;
-      }
-      const token = generateOpaqueToken();
-      const expiresAt = new Date(now.getTime() + resetLifetimeMs);
-      await kdb
-        .insertInto('auth_password_reset_tokens')
-        .values({
-          id: newRowId(),
-          user_id: Number(row.id),
-          token_hash: hashOpaqueToken(token),
-          created_at: toDbTime(now),
-          expires_at: toDbTime(expiresAt),
-          used_at: null,
-        })
-        .execute();
+        if (Number(outstanding) <= limit) return true;
+        // Enough links are already on their way: another mail would only flood the mailbox.
+        await trx.deleteFrom('auth_password_reset_tokens').where('id', '=', id).execute();
+        return false;
+      });
+      // Over the limit: answered the same (nothing may tell whether the account exists).
+      if (!stored) return;
       await sendPasswordResetEmail({ user: toUser(row), token, expiresAt });
     },
 

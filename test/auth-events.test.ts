@@ -46,7 +46,10 @@ async function refuseInserts(
   }
   await sql`create function ${name}() returns trigger language plpgsql as $$ begin raise exception ${sql.lit(message)}; end $$`.execute(t.db);
   await sql`create trigger ${name} before insert on ${sql.table(table)} for each row execute function ${name}()`.execute(t.db);
-  return async () => void (await sql`drop trigger ${name} on ${sql.table(table)}`.execute(t.db));
+  return async () => {
+    await sql`drop trigger ${name} on ${sql.table(table)}`.execute(t.db);
+    await sql`drop function ${name}()`.execute(t.db);
+  };
 }
 
 /** The fields a test compares: everything but the row id. */

@@ -369,7 +369,7 @@ for (const target of TARGETS) {
       }
     });
 
-    it('prune: deletes the rows of ended sessions and used or expired reset tokens; live sessions stay; --json', async () => {
+    it('prune: deletes the rows of expired sessions and used or expired reset tokens; live sessions stay; --json', async () => {
       await migrate(t.db);
       const monthAgo = createAuth({
         db: t.db,
@@ -385,7 +385,7 @@ for (const target of TARGETS) {
 
       const result = await run(['prune']);
       expectOk(result);
-      expect(result.stdout).toBe('Deleted 2 session rows of ended sessions and 1 used or expired password-reset token.\n');
+      expect(result.stdout).toBe('Deleted 2 session rows of sessions past their lifetime and 1 used or expired password-reset token.\n');
       expect((await listActiveSessions(t.db, ada.id)).map((s) => s.id)).toEqual([live.sessionId]);
       expect(await t.db.selectFrom('auth_sessions').select('id').execute()).toHaveLength(1);
       expect(await json(['prune'])).toEqual({ sessions: 0, passwordResetTokens: 0 });

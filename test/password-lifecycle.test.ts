@@ -251,7 +251,7 @@ describeEachDialect('password lifecycle', (dialect) => {
       expect(await auth.requestPasswordReset('ada@example.com')).toBeUndefined();
       expect(mails).toHaveLength(3);
       expect(await t.db.selectFrom('auth_password_reset_tokens').selectAll().execute()).toHaveLength(3);
-      // Every outstanding token still works; using one spends the others, so a new request mails again.
+      // An outstanding token still works; using it spends the others, so a new request mails again.
       await auth.resetPassword(tokens[1]!, NEW_PASSWORD);
       await requestToken();
       await requestToken();
@@ -261,6 +261,13 @@ describeEachDialect('password lifecycle', (dialect) => {
       // Expired tokens are not outstanding either.
       clock.advance(60 * MINUTE);
       await requestToken();
+    });
+
+    it('holds the limit under a burst of concurrent requests', async () => {
+      await Promise.all(Array.from({ length: 20 }, () => auth.requestPasswordReset('ada@example.com')));
+      expect(mails).toHaveLength(3);
+      const rows = await t.db.selectFrom('auth_password_reset_tokens').select('token_hash').execute();
+      expect(rows.map((r) => r.token_hash).sort()).toEqual(mails.map((m) => sha256(m.token)).sort());
     });
 
     it('maxPasswordResetsPerAccount counts per account and 0 turns the limit off', async () => {

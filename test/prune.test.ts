@@ -75,6 +75,19 @@ describeEachDialect('pruneExpired', (dialect) => {
     await auth.resetPassword(outstanding, GOOD_PASSWORD);
   });
 
+  it('keeps a logged-out session until its lifetime ends, and a reset token until it expires (the same boundaries as the flows)', async () => {
+    const loggedInAt = clock.now().getTime();
+    const loggedOut = await auth.login({ username: 'ada@example.com', password: GOOD_PASSWORD });
+    await auth.logout(loggedOut.refreshToken);
+    await resetToken();
+    const resetExpires = mails.at(-1)!.expiresAt.getTime();
+    expect(await pruneExpired(t.db, { now: new Date(resetExpires - 1) })).toEqual({ sessions: 0, passwordResetTokens: 0 });
+    expect(await pruneExpired(t.db, { now: new Date(resetExpires) })).toEqual({ sessions: 0, passwordResetTokens: 1 });
+    const sessionEnds = loggedInAt + 14 * DAY;
+    expect(await pruneExpired(t.db, { now: new Date(sessionEnds - 1) })).toEqual({ sessions: 0, passwordResetTokens: 0 });
+    expect(await pruneExpired(t.db, { now: new Date(sessionEnds) })).toEqual({ sessions: 1, passwordResetTokens: 0 });
+  });
+
   it('the standalone function takes the time from `now` (default: the system clock); a bad `now` is refused', async () => {
     await auth.login({ username: 'ada@example.com', password: GOOD_PASSWORD }); // on the fake clock, in 2030
     expect(await pruneExpired(t.db)).toEqual({ sessions: 0, passwordResetTokens: 0 }); // today it is live
