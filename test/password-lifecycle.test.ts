@@ -1,16 +1,28 @@
 /**
  * Password change and reset on every dialect: the current-password check, the policy, other
  * sessions and older access tokens cut off (S15, S17), the kept session working on; reset tokens
- * single-use, hashed at rest, expiring on the injected clock, and safe under concurrent use.
+ * single-use, hashed at rest, expiring on the injected clock, and safe under concurrent use;
+ * pruneExpired deleting exactly what can never be accepted again.
  */
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuthKitError, createAuth, migrate, type Auth, type PasswordResetMessage, type User } from 'auth-kit';
+import {
+  AuthKitError,
+  createAuth,
+  migrate,
+  pruneExpired,
+  type Auth,
+  type PasswordResetMessage,
+  type SettingsInput,
+  type User,
+} from 'auth-kit';
 import { describeEachDialect, type TestDatabase } from './support/databases.js';
 import { GOOD_PASSWORD, expectAuthKitError, fakeClock, newSecret, type FakeClock } from './support/helpers.js';
 
 const NEW_PASSWORD = 'saffron-glacier-48-lantern';
 const MINUTE = 60 * 1000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 describeEachDialect('password lifecycle', (dialect) => {
@@ -20,19 +32,21 @@ describeEachDialect('password lifecycle', (dialect) => {
   let ada: User;
   let mails: PasswordResetMessage[];
 
+  /** An auth instance on this test's database and clock whose reset mails land in `mails`. */
+  const authWith = (settings: Partial<SettingsInput> = {}) =>
+    createAuth({
+      db: t.db,
+      settings: { jwtSecretKey: newSecret(), ...settings },
+      clock: clock.now,
+      sendPasswordResetEmail: (message) => void mails.push(message),
+    });
+
   beforeEach(async () => {
     t = await dialect.open();
     await migrate(t.db);
     clock = fakeClock();
     mails = [];
-    auth = createAuth({
-      db: t.db,
-      settings: { jwtSecretKey: newSecret() },
-      clock: clock.now,
-      sendPasswordResetEmail: (message) => {
-        mails.push(message);
-      },
-    });
+    auth = authWith();
     ada = await auth.users.createUser({ email: 'ada@example.com', password: GOOD_PASSWORD });
   });
   afterEach(async () => {
@@ -233,12 +247,7 @@ describeEachDialect('password lifecycle', (dialect) => {
     });
 
     it('honours passwordResetExpireMinutes', async () => {
-      const quick = createAuth({
-        db: t.db,
-        settings: { jwtSecretKey: newSecret(), passwordResetExpireMinutes: 5 },
-        clock: clock.now,
-        sendPasswordResetEmail: (m) => void mails.push(m),
-      });
+      const quick = authWith({ passwordResetExpireMinutes: 5 });
       await quick.requestPasswordReset('ada@example.com');
       expect(mails[0]!.expiresAt.getTime()).toBe(clock.now().getTime() + 5 * MINUTE);
       clock.advance(5 * MINUTE);
@@ -271,22 +280,12 @@ describeEachDialect('password lifecycle', (dialect) => {
     });
 
     it('maxPasswordResetsPerAccount counts per account and 0 turns the limit off', async () => {
-      const unlimited = createAuth({
-        db: t.db,
-        settings: { jwtSecretKey: newSecret(), maxPasswordResetsPerAccount: 0 },
-        clock: clock.now,
-        sendPasswordResetEmail: (m) => void mails.push(m),
-      });
+      const unlimited = authWith({ maxPasswordResetsPerAccount: 0 });
       for (let i = 0; i < 5; i += 1) await unlimited.requestPasswordReset('ada@example.com');
       expect(mails).toHaveLength(5);
       // Ada's tokens do not count against Bob.
       await auth.users.createUser({ email: 'bob@example.com', password: GOOD_PASSWORD });
-      const one = createAuth({
-        db: t.db,
-        settings: { jwtSecretKey: newSecret(), maxPasswordResetsPerAccount: 1 },
-        clock: clock.now,
-        sendPasswordResetEmail: (m) => void mails.push(m),
-      });
+      const one = authWith({ maxPasswordResetsPerAccount: 1 });
       await one.requestPasswordReset('ada@example.com');
       await one.requestPasswordReset('bob@example.com');
       await one.requestPasswordReset('bob@example.com');
@@ -368,6 +367,67 @@ describeEachDialect('password lifecycle', (dialect) => {
       const token = await requestToken();
       await auth.users.deactivateUser(ada.id);
       await expectAuthKitError(auth.resetPassword(token, NEW_PASSWORD), 'invalid_grant');
+    });
+  });
+
+  describe('pruneExpired', () => {
+    const count = async (table: 'auth_sessions' | 'auth_password_reset_tokens') =>
+      (await t.db.selectFrom(table).select('id').execute()).length;
+
+    it('deletes expired sessions and used or expired reset tokens, and nothing that can still be accepted', async () => {
+      const used = await requestToken();
+      await requestToken(); // spent by the reset below
+      await auth.resetPassword(used, NEW_PASSWORD);
+      await requestToken(); // expires after an hour
+
+      const ended = await login(NEW_PASSWORD); // its 14 days end first
+      clock.advance(HOUR);
+      const endedNext = await auth.refresh(ended.refreshToken); // a spent row and a live one, both ending with the session
+      clock.advance(10 * DAY);
+      const live = await login(NEW_PASSWORD);
+      const liveNext = await auth.refresh(live.refreshToken); // the spent row stays for reuse detection
+      clock.advance(4 * DAY - HOUR); // exactly the end of the first session
+      const outstanding = await requestToken();
+      expect(await count('auth_sessions')).toBe(4);
+      expect(await count('auth_password_reset_tokens')).toBe(4);
+
+      expect(await auth.pruneExpired()).toEqual({ sessions: 2, passwordResetTokens: 3 });
+      expect(await count('auth_sessions')).toBe(2);
+      expect(await count('auth_password_reset_tokens')).toBe(1);
+      expect(await auth.pruneExpired()).toEqual({ sessions: 0, passwordResetTokens: 0 });
+
+      // The ended session's tokens are refused as before.
+      await expectAuthKitError(auth.refresh(endedNext.refreshToken), 'invalid_grant');
+      // The live session's spent token is still recognised as reuse: the session dies with it.
+      await expectAuthKitError(auth.refresh(live.refreshToken), 'invalid_grant');
+      expect((await auth.events.list({ type: 'refresh_reuse_detected' })).events).toHaveLength(1);
+      await expectAuthKitError(auth.refresh(liveNext.refreshToken), 'invalid_grant');
+      // The outstanding reset token still works.
+      await auth.resetPassword(outstanding, GOOD_PASSWORD);
+    });
+
+    it('keeps a logged-out session until its lifetime ends, and a reset token until it expires (the same boundaries as the flows)', async () => {
+      const loggedInAt = clock.now().getTime();
+      const loggedOut = await login();
+      await auth.logout(loggedOut.refreshToken);
+      await requestToken();
+      const resetExpires = mails.at(-1)!.expiresAt.getTime();
+      expect(await pruneExpired(t.db, { now: new Date(resetExpires - 1) })).toEqual({ sessions: 0, passwordResetTokens: 0 });
+      expect(await pruneExpired(t.db, { now: new Date(resetExpires) })).toEqual({ sessions: 0, passwordResetTokens: 1 });
+      const sessionEnds = loggedInAt + 14 * DAY;
+      expect(await pruneExpired(t.db, { now: new Date(sessionEnds - 1) })).toEqual({ sessions: 0, passwordResetTokens: 0 });
+      expect(await pruneExpired(t.db, { now: new Date(sessionEnds) })).toEqual({ sessions: 1, passwordResetTokens: 0 });
+    });
+
+    it('the standalone function takes the time from `now` (default: the system clock); a bad `now` is refused', async () => {
+      await login(); // on the fake clock, in 2030
+      expect(await pruneExpired(t.db)).toEqual({ sessions: 0, passwordResetTokens: 0 }); // today it is live
+      const ends = clock.now().getTime() + 14 * DAY;
+      expect(await pruneExpired(t.db, { now: new Date(ends - 1) })).toEqual({ sessions: 0, passwordResetTokens: 0 });
+      expect(await pruneExpired(t.db, { now: new Date(ends) })).toEqual({ sessions: 1, passwordResetTokens: 0 });
+      for (const now of [new Date('not a date'), '2030-01-01', 0]) {
+        await expectAuthKitError(pruneExpired(t.db, { now: now as Date }), 'validation_failed');
+      }
     });
   });
 });
