@@ -118,8 +118,8 @@ export interface Auth {
   pruneEvents(options: PruneEventsOptions): Promise<number>;
   /**
    * Deletes the sessions past their absolute lifetime and the used or expired password-reset
-   * tokens, on the auth clock; returns
-   * how many of each (see {@link pruneExpired}). Run it on a schedule.
+   * tokens, on the auth clock; returns how many of each (see {@link pruneExpired}). Run it on a
+   * schedule.
    */
   pruneExpired(): Promise<PruneExpiredResult>;
 }

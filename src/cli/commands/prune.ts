@@ -11,7 +11,8 @@ export default defineCommand({
       'Every login adds a session row and every refresh another (the spent one is kept to detect\n' +
       'reuse); every reset request adds a token row. This deletes the rows that can never be\n' +
       'accepted again: all rows of sessions past their absolute lifetime, and reset tokens that are\n' +
-      'used or expired. Sessions still within their lifetime (revoked ones included) are untouched. Run it on a schedule (e.g. nightly from cron).\n' +
+      'used or expired. Sessions still within their lifetime (revoked ones included) are untouched.\n' +
+      'Run it on a schedule (e.g. nightly from cron).\n' +
       'Events are the audit trail and are pruned separately: auth-kit events prune.',
     examples: ['auth-kit prune', 'auth-kit prune --json --database-url postgres://app@localhost/app'],
   },
