@@ -18,6 +18,7 @@ import {
   type InvalidTokenReason,
   type JwtAlgorithm,
 } from 'auth-kit';
+import { isCanonicalBase64url } from '../src/tokens.js';
 import { caught, expectAuthKitError, fakeClock, newSecret } from './support/helpers.js';
 
 const b64u = (value: string | Buffer | Uint8Array) => Buffer.from(value).toString('base64url');
@@ -249,6 +250,59 @@ describe('hand-made malicious tokens (S14)', () => {
       }
     }
     expect(tried).toBeGreaterThan(8 * 150);
+  });
+
+  it.each(['HS256', 'HS384', 'HS512'] as const)(
+    '%s: a MAC spelled with nonzero spare bits, or with a dangling character, is refused as malformed',
+    async (alg) => {
+      const service = createTokenService({ jwtSecretKey: secret, jwtAlgorithm: alg }, { clock: clock.now });
+      const good = forge({ alg, typ: 'at+jwt' }, claims(), secret, HMAC_HASH[alg]);
+      expect((await service.verifyAccessToken(good)).sub).toBe('42');
+      const [h, p, s] = good.split('.');
+      // 32, 48 and 64 bytes: 43, 64 and 86 characters, with 2, 0 and 4 spare bits in the last one.
+      const spare = (s.length * 6) % 8;
+      expect(spare).toBe({ HS256: 2, HS384: 0, HS512: 4 }[alg]);
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const last = alphabet.indexOf(s.at(-1)!);
+      for (let low = 1; low < 1 << spare; low++) {
+        const variant = `${h}.${p}.${s.slice(0, -1)}${alphabet[last | low]}`;
+        // The same bytes to a lenient decoder: only the spelling differs.
+        expect(Buffer.from(variant.split('.')[2], 'base64url')).toEqual(Buffer.from(s, 'base64url'));
+        const err = await caught(service.verifyAccessToken(variant));
+        expect((err as AuthKitError).reason, `low bits ${low}`).toBe('malformed');
+      }
+      for (const dangling of ['A', 'g', '_']) {
+        const err = await caught(service.verifyAccessToken(`${good}${dangling}`));
+        expect((err as AuthKitError).code).toBe('invalid_token');
+        expect(['malformed', 'signature']).toContain((err as AuthKitError).reason);
+      }
+    },
+  );
+
+  it('isCanonicalBase64url agrees with decoding and re-encoding, for every short string and random long ones', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const roundTrips = (text: string) => Buffer.from(text, 'base64url').toString('base64url') === text;
+    let checked = 0;
+    const check = (text: string) => {
+      expect(isCanonicalBase64url(text), JSON.stringify(text)).toBe(roundTrips(text));
+      checked++;
+    };
+    check('');
+    for (const a of alphabet) {
+      check(a);
+      for (const b of alphabet) check(`Q${a}${b}`);
+    }
+    for (let i = 0; i < 2000; i++) {
+      const bytes = randomBytes(1 + (i % 70));
+      const text = b64u(bytes);
+      check(text);
+      check(`${text.slice(0, -1)}${alphabet[randomBytes(1)[0]! % 64]}`);
+      check(`${text}${alphabet[i % 64]}`);
+    }
+    // Characters outside the alphabet never count as canonical at the end of a string.
+    expect(isCanonicalBase64url('QQ=')).toBe(false);
+    expect(isCanonicalBase64url('Q\u00e9')).toBe(false);
+    expect(checked).toBeGreaterThan(4000);
   });
 
   it('missing, past or malformed exp is refused; a future nbf is refused', async () => {
