@@ -71,8 +71,14 @@ async function bodyOf(c: Context): Promise<AuthHttpBody> {
 function send(c: Context, response: AuthHttpResponse, options: AuthHttpOptions): Response {
   if (response.error !== undefined) (options.onError ?? logError)(response.error);
   // A 204 must have no body at all: the Fetch Response refuses even an empty string.
-  if (response.status === 204) return c.body(null, 204, response.headers);
-  return c.body(response.body, response.status as ContentfulStatusCode, response.headers);
+  const body = response.status === 204 ? null : response.body;
+  // The first handler of the request's chain (no middleware ran before it, so none can have called
+  // c.header() or c.status()): a Response built here is exactly what c.body() would build, minus
+  // the Fetch Headers object c.body() makes for more than one header, which @hono/node-server then
+  // turns back into a plain object. Otherwise c.body(), which keeps what earlier middleware set.
+  if (c.req.routeIndex === 0) return new Response(body, { status: response.status, headers: response.headers });
+  if (body === null) return c.body(null, 204, response.headers);
+  return c.body(body, response.status as ContentfulStatusCode, response.headers);
 }
 
 function logError(error: unknown): void {
