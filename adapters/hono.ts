@@ -68,17 +68,27 @@ async function bodyOf(c: Context): Promise<AuthHttpBody> {
   return stream ? { kind: 'stream', stream: stream as unknown as AsyncIterable<Uint8Array> } : { kind: 'none' };
 }
 
-function send(c: Context, response: AuthHttpResponse, options: AuthHttpOptions): Response {
+/**
+ * Answers with auth-kit's response. `routeHandler` is true only for the handlers `authRoutes`
+ * registers, which an app cannot wrap: for them `c.req.routeIndex` (Hono's index of the handler
+ * now running, set by its compose) is 0 exactly when no middleware ran before, so nothing can have
+ * called `c.header()`, `c.status()` or touched `c.res`. `requireAuth` can be wrapped (by Hono's
+ * `every()`, which resets that index, or by the app's own middleware), so it never takes that path.
+ */
+function send(c: Context, response: AuthHttpResponse, options: AuthHttpOptions, routeHandler: boolean): Response {
   if (response.error !== undefined) (options.onError ?? logError)(response.error);
   // A 204 must have no body at all: the Fetch Response refuses even an empty string.
   const body = response.status === 204 ? null : response.body;
-  // The first handler of the request's chain (no middleware ran before it, so none can have called
-  // c.header() or c.status()): a Response built here is exactly what c.body() would build, minus
-  // the Fetch Headers object c.body() makes for more than one header, which @hono/node-server then
-  // turns back into a plain object. Otherwise c.body(), which keeps what earlier middleware set.
-  if (c.req.routeIndex === 0) return new Response(body, { status: response.status, headers: response.headers });
-  if (body === null) return c.body(null, 204, response.headers);
-  return c.body(body, response.status as ContentfulStatusCode, response.headers);
+  // First in the chain: a Response built here is exactly what c.body() would build, minus the Fetch
+  // Headers object c.body() makes for more than one header, which @hono/node-server then turns back
+  // into a plain object.
+  if (routeHandler && c.req.routeIndex === 0) return new Response(body, { status: response.status, headers: response.headers });
+  // Otherwise through the context, keeping what earlier middleware set. Ours go in with c.header():
+  // when middleware has touched c.res, Hono copies c.res's headers over the returned response, and
+  // this way they carry our values (a Cache-Control set before next() cannot undo no-store).
+  for (const name in response.headers) c.header(name, response.headers[name]);
+  if (body === null) return c.body(null, 204);
+  return c.body(body, response.status as ContentfulStatusCode);
 }
 
 function logError(error: unknown): void {
@@ -155,7 +165,7 @@ export function authRoutes(auth: Auth, options: AuthHttpOptions = {}): Hono {
         remoteAddress: remoteAddressOf(c),
         params: hasParams ? c.req.param() : NO_PARAMS,
       });
-      return send(c, response, options);
+      return send(c, response, options, true);
     });
   }
   return app;
@@ -175,7 +185,7 @@ export function requireAuth(auth: Auth, options: AuthHttpOptions = {}): Middlewa
   createAuthHandler(auth, options); // validates the options now, not at the first request
   return async (c, next) => {
     const result = await authenticateRequest(auth, headersOf(c));
-    if (!result.ok) return send(c, result.response, options);
+    if (!result.ok) return send(c, result.response, options, false);
     c.set('user', result.user);
     await next();
   };

@@ -76,8 +76,9 @@ const BASE64URL_VALUE = (() => {
 /**
  * Whether unpadded base64url `text` is the one spelling of the bytes it decodes to: a length a
  * decoder can use whole (not 1 more than a multiple of 4) and zero spare low bits in the last
- * character, which decoders ignore. Same answer as re-encoding the decoded bytes, without
- * allocating: it runs on every bearer token. Internal (not re-exported by the package).
+ * character, which decoders ignore. For text already in the base64url alphabet (only the last
+ * character is looked at), the same answer as re-encoding the decoded bytes, without allocating:
+ * it runs on every bearer token, after the compact-JWS pattern. Internal (not re-exported).
  *
  * @example
  * ```ts
