@@ -109,9 +109,12 @@ export interface Auth {
   /**
    * Mails a single-use reset token through `sendPasswordResetEmail`; unknown or inactive emails
    * silently do nothing, and so does an account that already has `maxPasswordResetsPerAccount`
-   * tokens outstanding (no mailbox flooding).
+   * tokens outstanding (no mailbox flooding). Every well-formed request is recorded: as
+   * `password_reset_requested` (with the user id when the email is an account's), or as
+   * `password_reset_throttled` when refused by that limit. Pass the client's `clientAddress` /
+   * `userAgent` in `context` for the event log.
    */
-  requestPasswordReset(email: string): Promise<void>;
+  requestPasswordReset(email: string, context?: ClientContext): Promise<void>;
   /** Sets a new password with a reset token, revokes every session and access token; a bad token is `invalid_grant`. */
   resetPassword(token: string, newPassword: string): Promise<void>;
   /** Deletes events created before `olderThan`; returns how many (see {@link pruneEvents}). */
@@ -239,7 +242,7 @@ export function createAuth(options: AuthOptions): Auth {
     revokeSession: (userId, sessionId) => sessions.revoke(userId, sessionId),
     logoutAll: (userId) => sessions.logoutAll(userId),
     changePassword: (userId, input, changeOptions) => lifecycle.changePassword(userId, input, changeOptions),
-    requestPasswordReset: (email) => lifecycle.requestPasswordReset(email),
+    requestPasswordReset: (email, context) => lifecycle.requestPasswordReset(email, context),
     resetPassword: (token, newPassword) => lifecycle.resetPassword(token, newPassword),
     pruneEvents: (pruneOptions) => events.prune(pruneOptions),
     pruneExpired: () => pruneExpired(db, { now: clock() }),

@@ -27,12 +27,18 @@ export const AUTH_EVENT_TYPES = Object.freeze([
   'user_deactivated',
   'user_activated',
   'lockout_cleared',
+  'password_reset_requested',
+  'password_reset_throttled',
 ] as const);
 
 /**
  * What an event records. `login_failed` (and `login_throttled`) carry the normalised email even
  * for unknown accounts, so guessing at an account that does not exist is counted the same way.
  * `lockout_cleared` is an administrator clearing an account's failed-login count.
+ * `password_reset_requested` is a well-formed reset request, with the user id when the email is an
+ * account's (a link was mailed if it is active) and the normalised email always;
+ * `password_reset_throttled` is one refused because the account already has
+ * `maxPasswordResetsPerAccount` links outstanding.
  */
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
 

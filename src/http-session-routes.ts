@@ -107,12 +107,12 @@ export const SESSION_ROUTES: AuthRouteTable = Object.freeze({
     },
   },
   '/password-reset/request': {
-    async POST({ auth, params }) {
+    async POST({ auth, params, client }) {
       requirePasswordReset(auth);
       const body = await params(BODY);
       const email = requireString(body.email, 'email');
       try {
-        await auth.requestPasswordReset(email);
+        await auth.requestPasswordReset(email, client);
       } catch (err) {
         // A malformed email is the caller's problem, whatever the accounts: 422.
         if (isAuthKitError(err, 'validation_failed') || isAuthKitError(err, 'invalid_request')) throw err;

@@ -64,6 +64,14 @@ export interface PasswordResetMessage {
  */
 export type SendPasswordResetEmail = (message: PasswordResetMessage) => void | Promise<void>;
 
+/** The events the password flows report besides the session events. Internal. */
+export type PasswordLifecycleEventType =
+  | SessionEventType
+  | 'login_failed'
+  | 'login_throttled'
+  | 'password_reset_requested'
+  | 'password_reset_throttled';
+
 /** Options of {@link createPasswordLifecycle}. */
 export interface PasswordLifecycleOptions {
   readonly clock: Clock;
@@ -79,15 +87,16 @@ export interface PasswordLifecycleOptions {
   readonly lockout: { readonly maxFailedLogins: number; readonly windowMinutes: number };
   /**
    * Stores an event; a rejection fails the flow. Besides the session events, a wrong current
-   * password is recorded as `login_failed` and a refused attempt as `login_throttled`.
+   * password is recorded as `login_failed` and a refused attempt as `login_throttled`; a reset
+   * request as `password_reset_requested`, or `password_reset_throttled` when over the limit.
    */
-  readonly emit: (type: SessionEventType | 'login_failed' | 'login_throttled', details: SessionEventDetails) => void | Promise<void>;
+  readonly emit: (type: PasswordLifecycleEventType, details: SessionEventDetails) => void | Promise<void>;
 }
 
 /** The password flows behind `createAuth`'s `changePassword`, `requestPasswordReset`, `resetPassword`. Internal. */
 export interface PasswordLifecycle {
   changePassword(userId: number, input: ChangePasswordInput, options?: ChangePasswordOptions): Promise<AccessTokenResponse>;
-  requestPasswordReset(email: string): Promise<void>;
+  requestPasswordReset(email: string, context?: ClientContext): Promise<void>;
   resetPassword(token: string, newPassword: string): Promise<void>;
 }
 
@@ -178,7 +187,7 @@ export function createPasswordLifecycle(db: Kysely<any>, options: PasswordLifecy
       return tokens.createAccessToken({ id: userId, tokenVersion: result.version, sessionId: result.sessionId });
     },
 
-    async requestPasswordReset(email) {
+    async requestPasswordReset(email, context = {}) {
       if (typeof sendPasswordResetEmail !== 'function') {
         throw new AuthKitError(
           'configuration_error',
@@ -187,8 +196,13 @@ export function createPasswordLifecycle(db: Kysely<any>, options: PasswordLifecy
       }
       const data = parseInput(emailSchema, { email });
       const row = await kdb.selectFrom('auth_users').select(USER_COLUMNS).where('email', '=', data.email).executeTakeFirst();
-      // Unknown or deactivated: nothing happens, and nothing tells the caller so.
-      if (!row || !fromDbBool(row.is_active)) return;
+      // Recorded for unknown emails too (as failed logins are), so a sweep of guesses shows.
+      const details = { userId: row ? Number(row.id) : null, email: data.email, ...cleanContext(context) };
+      // Unknown or deactivated: nothing else happens, and nothing tells the caller so.
+      if (!row || !fromDbBool(row.is_active)) {
+        await emit('password_reset_requested', details);
+        return;
+      }
       const now = clock();
       const userId = Number(row.id);
       const token = generateOpaqueToken();
@@ -227,7 +241,11 @@ export function createPasswordLifecycle(db: Kysely<any>, options: PasswordLifecy
         return false;
       });
       // Over the limit: answered the same (nothing may tell whether the account exists).
-      if (!stored) return;
+      if (!stored) {
+        await emit('password_reset_throttled', details);
+        return;
+      }
+      await emit('password_reset_requested', details);
       await sendPasswordResetEmail({ user: toUser(row), token, expiresAt });
     },
 

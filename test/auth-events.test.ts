@@ -170,13 +170,31 @@ describeEachDialect('auth events from the flows', (dialect) => {
     expect_('password_changed', ada.id, 'ada@example.com', null, null);
     step();
 
-    // password_reset: the request itself records nothing; the reset does, with the email.
-    await auth.requestPasswordReset('ada@example.com');
+    // password_reset_requested: the account's id, the normalised email and the request's context;
+    // for an unknown email, the email only. Then password_reset for the reset, with the email.
+    await auth.requestPasswordReset(' ADA@example.com', { clientAddress: '203.0.113.10', userAgent: 'agent/r' });
     expect(resetTokens).toHaveLength(1);
     secrets.push(resetTokens[0], sha256(resetTokens[0]));
+    expect_('password_reset_requested', ada.id, 'ada@example.com', '203.0.113.10', 'agent/r');
+    step();
+    await auth.requestPasswordReset('Nobody@example.com', { clientAddress: '192.0.2.77' });
+    expect(resetTokens).toHaveLength(1);
+    expect_('password_reset_requested', null, 'nobody@example.com', '192.0.2.77', null);
     step();
     await auth.resetPassword(resetTokens[0], RESET_PASSWORD);
     expect_('password_reset', ada.id, 'ada@example.com', null, null);
+    step();
+
+    // password_reset_throttled: a request while maxPasswordResetsPerAccount (3) links are out.
+    for (let i = 0; i < 3; i++) {
+      await auth.requestPasswordReset('ada@example.com');
+      expect_('password_reset_requested', ada.id, 'ada@example.com', null, null);
+      step();
+    }
+    await auth.requestPasswordReset('ada@example.com', { clientAddress: '192.0.2.78', userAgent: 'agent/flood' });
+    expect(resetTokens).toHaveLength(4);
+    for (const token of resetTokens) secrets.push(token, sha256(token));
+    expect_('password_reset_throttled', ada.id, 'ada@example.com', '192.0.2.78', 'agent/flood');
     step();
 
     // user_deactivated / user_activated through createAuth's user service: only real changes.

@@ -465,9 +465,10 @@ const CASES: readonly Case[] = [
       const failing = await registerUser(w, 'mailfail');
       w.failingMail.add(failing.email);
       const before = w.outbox.length;
+      const nobody = w.email('nobody');
       const responses = [
         await postJson(w, '/auth/password-reset/request', { email }),
-        await postJson(w, '/auth/password-reset/request', { email: w.email('nobody') }),
+        await postJson(w, '/auth/password-reset/request', { email: nobody }),
         await postForm(w, '/auth/password-reset/request', { email: email.toUpperCase() }),
         await postJson(w, '/auth/password-reset/request', { email: failing.email }),
       ];
@@ -480,6 +481,12 @@ const CASES: readonly Case[] = [
       // Two mails for the real account (any case), none for the unknown email.
       const sent = w.outbox.slice(before);
       expect(sent.map((m) => m.user.id)).toEqual([id, id]);
+      // Each request recorded with the socket's address; the unknown email without a user id.
+      const requested = (await w.auth.events.list({ type: 'password_reset_requested', limit: 100 })).events;
+      const mine = requested.filter((e) => e.email === email || e.email === nobody);
+      expect(mine.map((e) => [e.userId, e.email, e.clientAddress]).sort()).toEqual(
+        [[id, email, '127.0.0.1'], [id, email, '127.0.0.1'], [null, nobody, '127.0.0.1']].sort(),
+      );
       // The mailer's failure went to the logger, not to the caller.
       expect(w.errors.splice(0).map((e) => (e as Error).message)).toEqual(['the mail relay refused the message']);
       const malformed = await postJson(w, '/auth/password-reset/request', { email: 'not-an-email' });
