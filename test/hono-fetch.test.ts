@@ -3,28 +3,17 @@
  * so the runtime's own Fetch Response (this file never starts @hono/node-server, which would
  * replace it for the whole process). SQLite in memory.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuth, migrate, openDatabase, type Auth } from 'auth-kit';
-import { HONO_SETUPS, checkHonoAnswers, honoApp } from './support/hono-answers.js';
-import { GOOD_PASSWORD, newSecret } from './support/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { HONO_SETUPS, checkHonoAnswers, honoApp, useHonoFixture } from './support/hono-answers.js';
 
 describe('hono adapter through app.request(): the same answers with the runtime Response', () => {
-  const db = openDatabase('sqlite:///:memory:');
   const NativeResponse = globalThis.Response;
-  let auth: Auth;
-  let accessToken: string;
-  beforeAll(async () => {
-    await migrate(db);
-    auth = createAuth({ db, settings: { jwtSecretKey: newSecret() } });
-    await auth.register({ email: 'ada@example.com', password: GOOD_PASSWORD });
-    ({ accessToken } = await auth.login({ username: 'ada@example.com', password: GOOD_PASSWORD }));
-  });
-  afterAll(() => db.destroy());
+  const fixture = useHonoFixture();
 
   for (const [name, setup] of Object.entries(HONO_SETUPS)) {
     it(name, async () => {
-      const app = honoApp(auth, setup);
-      await checkHonoAnswers(async (path, init) => app.request(path, init), setup, accessToken, auth);
+      const app = honoApp(fixture.auth, setup);
+      await checkHonoAnswers(async (path, init) => app.request(path, init), setup, fixture.accessToken, fixture.auth);
       // Still the runtime's own class: nothing here swapped it for @hono/node-server's.
       expect(globalThis.Response).toBe(NativeResponse);
       expect((await app.request('/auth/me')) instanceof NativeResponse).toBe(true);

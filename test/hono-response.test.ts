@@ -8,30 +8,19 @@
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { createAuth, migrate, openDatabase, type Auth } from 'auth-kit';
-import { HONO_SETUPS, checkHonoAnswers, honoApp } from './support/hono-answers.js';
-import { GOOD_PASSWORD, newSecret } from './support/helpers.js';
+import { describe, it } from 'vitest';
+import { HONO_SETUPS, checkHonoAnswers, honoApp, useHonoFixture } from './support/hono-answers.js';
 
 describe('hono adapter over @hono/node-server: responses with and without middleware in front', () => {
-  const db = openDatabase('sqlite:///:memory:');
-  let auth: Auth;
-  let accessToken: string;
-  beforeAll(async () => {
-    await migrate(db);
-    auth = createAuth({ db, settings: { jwtSecretKey: newSecret() } });
-    await auth.register({ email: 'ada@example.com', password: GOOD_PASSWORD });
-    ({ accessToken } = await auth.login({ username: 'ada@example.com', password: GOOD_PASSWORD }));
-  });
-  afterAll(() => db.destroy());
+  const fixture = useHonoFixture();
 
   for (const [name, setup] of Object.entries(HONO_SETUPS)) {
     it(name, async () => {
-      const server = serve({ fetch: honoApp(auth, setup).fetch, port: 0, hostname: '127.0.0.1' });
+      const server = serve({ fetch: honoApp(fixture.auth, setup).fetch, port: 0, hostname: '127.0.0.1' });
       try {
         if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
         const { port } = server.address() as AddressInfo;
-        await checkHonoAnswers((path, init) => fetch(`http://127.0.0.1:${port}${path}`, init), setup, accessToken, auth);
+        await checkHonoAnswers((path, init) => fetch(`http://127.0.0.1:${port}${path}`, init), setup, fixture.accessToken, fixture.auth);
       } finally {
         await new Promise((resolve) => server.close(resolve));
       }

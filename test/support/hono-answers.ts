@@ -5,10 +5,10 @@
  */
 import { every } from 'hono/combine';
 import { Hono, type MiddlewareHandler } from 'hono';
-import { expect } from 'vitest';
-import type { Auth } from 'auth-kit';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { createAuth, migrate, openDatabase, type Auth } from 'auth-kit';
 import { authRoutes, requireAuth, type AuthEnv } from 'auth-kit/hono';
-import { GOOD_PASSWORD } from './helpers.js';
+import { GOOD_PASSWORD, newSecret } from './helpers.js';
 
 /** Sends one request to the app under test. */
 export type Send = (path: string, init?: RequestInit) => Promise<Response>;
@@ -67,6 +67,29 @@ export const HONO_SETUPS: Readonly<Record<string, HonoSetup>> = {
     expectExtra: {},
   },
 };
+
+/** What the Hono answer tests share: auth-kit on SQLite in memory, Ada registered, her access token. */
+export interface HonoFixture {
+  readonly auth: Auth;
+  readonly accessToken: string;
+}
+
+/**
+ * Registers the fixture's set-up and tear-down in the calling `describe`; read its fields inside
+ * tests (they are filled in by `beforeAll`).
+ */
+export function useHonoFixture(): HonoFixture {
+  const db = openDatabase('sqlite:///:memory:');
+  const fixture = {} as { auth: Auth; accessToken: string };
+  beforeAll(async () => {
+    await migrate(db);
+    fixture.auth = createAuth({ db, settings: { jwtSecretKey: newSecret() } });
+    await fixture.auth.register({ email: 'ada@example.com', password: GOOD_PASSWORD });
+    ({ accessToken: fixture.accessToken } = await fixture.auth.login({ username: 'ada@example.com', password: GOOD_PASSWORD }));
+  });
+  afterAll(() => db.destroy());
+  return fixture;
+}
 
 /** The app of one setup: `setup.middleware`, auth-kit at `/auth`, and `/private` behind `requireAuth`. */
 export function honoApp(auth: Auth, setup: HonoSetup): Hono<AuthEnv> {
